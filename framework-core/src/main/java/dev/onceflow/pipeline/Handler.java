@@ -1,0 +1,13 @@
+package dev.onceflow.pipeline;
+
+import reactor.core.publisher.Mono;
+
+/**
+ * The user's processing of one message. It must not block: a blocking handler is registered with
+ * {@link PipelineBuilder#handleBlocking}. An empty {@code Mono} counts as success with no result.
+ * Each retry calls it again.
+ */
+@FunctionalInterface
+public interface Handler<T, R> {
+  Mono<R> handle(Message<T> message);
+}

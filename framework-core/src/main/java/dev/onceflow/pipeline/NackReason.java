@@ -1,0 +1,15 @@
+package dev.onceflow.pipeline;
+
+/** Why a delivery was not acked (and so will be redelivered by the broker). */
+public enum NackReason {
+  /** Another holder's lease on the key is live. */
+  IN_PROGRESS,
+  /** The store did not answer; the pipeline failed closed. */
+  STORE_UNAVAILABLE,
+  /** The lease expired and was taken over; the completion was rejected. */
+  LEASE_LOST,
+  /** The dead-letter destination did not accept the dead letter; the lease was released. */
+  DEAD_LETTER_FAILED,
+  /** The pipeline stopped before the delivery finished; its lease was released. */
+  STOPPED
+}

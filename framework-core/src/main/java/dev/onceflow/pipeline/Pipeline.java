@@ -1,0 +1,44 @@
+package dev.onceflow.pipeline;
+
+import java.time.Duration;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A built consumer. One pipeline runs at most once at a time.
+ *
+ * <p>Settlement guarantees (DESIGN.md): a delivery is acked only after its outcome is recorded;
+ * when the store cannot answer nothing is acked, handled or dead-lettered; every delivery ends as
+ * exactly one {@link Outcome}.
+ */
+public interface Pipeline<T, R> {
+
+  String name();
+
+  /**
+   * Runs the pipeline for as long as the returned {@code Flux} is subscribed, emitting one outcome
+   * per delivery after it is settled. Cancelling stops abruptly: unfinished deliveries are not
+   * acked (the broker redelivers them) and their leases are released on a best-effort basis. Use
+   * {@link #stop(Duration)} for a graceful stop.
+   *
+   * @throws IllegalStateException (as an error signal) if the pipeline is already running
+   */
+  Flux<Outcome<R>> outcomes();
+
+  /** Runs the pipeline in the background, as {@link #outcomes()} with outcomes dropped. */
+  Disposable start();
+
+  /**
+   * Graceful stop: stops pulling, lets in-flight deliveries finish for up to {@code timeout}, then
+   * cancels what did not finish, releases its leases and nacks it, and completes once the source is
+   * closed. Completes at once if the pipeline is not running.
+   */
+  Mono<Void> stop(Duration timeout);
+
+  /** The counts so far. */
+  Ledger ledger();
+
+  /** Whether the pipeline is running. */
+  boolean running();
+}
