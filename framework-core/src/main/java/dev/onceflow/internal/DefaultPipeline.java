@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -156,7 +157,14 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
           return r.gate
               .flux()
               .flatMap(d -> process(d, r), config.concurrency(), 1)
-              .doOnCancel(() -> releaseUnfinished(r).subscribe())
+              // After the source is cancelled (doFinally runs after the cancel went upstream),
+              // so that nothing new arrives while the unfinished are released.
+              .doFinally(
+                  s -> {
+                    if (s == SignalType.CANCEL) {
+                      releaseUnfinished(r).subscribe();
+                    }
+                  })
               .takeUntilOther(r.kill.asMono())
               .doFinally(
                   s -> {
@@ -225,7 +233,10 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
           delivered.incrementAndGet();
           InFlight f = new InFlight(d);
           inFlight.add(f);
-          Mono<Outcome<R>> work = Mono.defer(() -> handleDelivery(f));
+          Mono<Outcome<R>> work =
+              r.stopping
+                  ? Mono.defer(() -> nack(f, NackReason.STOPPED, null, Duration.ZERO))
+                  : Mono.defer(() -> handleDelivery(f));
           String orderKey = config.orderedByKey() ? orderingKey(d.envelope()) : null;
           if (orderKey != null) {
             work = serializer.serialize(orderKey, work);
@@ -511,7 +522,11 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
         config.name(),
         lease.key(),
         cause.toString());
-    return nack(f, NackReason.STORE_UNAVAILABLE, cause, Duration.ZERO);
+    // Whether the record was written is unknown. Releasing is compare-and-set on the token, so it
+    // is harmless if it was; if it was not, the redelivery need not wait for the lease to expire.
+    return timed("release", Mono.defer(() -> dedupStore().release(lease)))
+        .onErrorReturn(false)
+        .then(nack(f, NackReason.STORE_UNAVAILABLE, cause, Duration.ZERO));
   }
 
   /** Signals the completion's store error wrapped, so that callers tell it from handler errors. */
@@ -623,6 +638,12 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
               }
               Instant now = config.clock().instant();
               Instant firstFailure = first == null ? now : first;
+              if (config.retries().isRetryable(err) && breakerTripped()) {
+                // The dependency is failing as a whole, not this message: wait for the breaker
+                // without using up an attempt (outage is not poison).
+                return Mono.delay(config.breakerPoll(), config.scheduler())
+                    .then(Mono.defer(() -> attempt(base, n, firstFailure)));
+              }
               if (!config.retries().isRetryable(err)) {
                 return Mono.just(
                     HandlerResult.failed(
@@ -682,6 +703,17 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
                     }
                   });
         });
+  }
+
+  private boolean breakerTripped() {
+    CircuitBreaker cb = breaker;
+    if (cb == null) {
+      return false;
+    }
+    CircuitBreaker.State st = cb.getState();
+    return st == CircuitBreaker.State.OPEN
+        || st == CircuitBreaker.State.FORCED_OPEN
+        || st == CircuitBreaker.State.HALF_OPEN;
   }
 
   /** Completes when the breaker is not open, so that no lease is taken while it is. */

@@ -41,7 +41,7 @@ public final class InMemorySource implements MessageSource {
 
   private final String queue;
   private final Scheduler scheduler;
-  private final boolean completeWhenDrained;
+  private volatile boolean completeWhenDrained;
 
   private final Object lock = new Object();
   private final ArrayDeque<Stored> ready = new ArrayDeque<>();
@@ -75,15 +75,14 @@ public final class InMemorySource implements MessageSource {
     return new InMemorySource(queue, scheduler, false);
   }
 
-  /** The same queue, but the stream completes when the queue is drained and all is acked. */
+  /**
+   * Makes the stream complete once the queue is empty, nothing is unacked and no delayed redelivery
+   * is pending. Returns this source.
+   */
   public InMemorySource completeWhenDrained() {
-    synchronized (lock) {
-      InMemorySource s = new InMemorySource(queue, scheduler, true);
-      s.ready.addAll(ready);
-      s.nextOffset = nextOffset;
-      s.published = published;
-      return s;
-    }
+    completeWhenDrained = true;
+    drain();
+    return this;
   }
 
   @Override
@@ -174,7 +173,7 @@ public final class InMemorySource implements MessageSource {
         for (Delivery d : out) {
           s.next(d);
         }
-        if (complete && out.isEmpty()) {
+        if (complete) {
           s.complete();
         }
       }
