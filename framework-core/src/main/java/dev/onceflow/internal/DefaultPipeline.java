@@ -132,7 +132,9 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
 
   @Override
   public Disposable start() {
+    // subscribeOn: a source that emits on the subscribing thread must not run on the caller's.
     return outcomes()
+        .subscribeOn(config.scheduler())
         .subscribe(
             o -> {}, e -> log.error("pipeline '{}' stopped with an error", config.name(), e));
   }

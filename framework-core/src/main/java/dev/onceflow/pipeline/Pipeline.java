@@ -26,7 +26,11 @@ public interface Pipeline<T, R> {
    */
   Flux<Outcome<R>> outcomes();
 
-  /** Runs the pipeline in the background, as {@link #outcomes()} with outcomes dropped. */
+  /**
+   * Runs the pipeline in the background (subscribed on the pipeline's scheduler, so the caller is
+   * never blocked), as {@link #outcomes()} with outcomes dropped. Disposing it is an abrupt stop,
+   * as cancelling {@link #outcomes()}.
+   */
   Disposable start();
 
   /**
