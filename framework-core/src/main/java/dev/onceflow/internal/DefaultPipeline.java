@@ -132,9 +132,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
 
   @Override
   public Disposable start() {
-    // subscribeOn: a source that emits on the subscribing thread must not run on the caller's.
     return outcomes()
-        .subscribeOn(config.scheduler())
         .subscribe(
             o -> {}, e -> log.error("pipeline '{}' stopped with an error", config.name(), e));
   }
@@ -148,7 +146,10 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
                 new IllegalStateException(
                     "pipeline '" + config.name() + "' is already running; stop it first"));
           }
-          Run r = new Run(new DemandGate<>(config.source().receive()));
+          // subscribeOn: a source that emits on the thread that subscribes or requests must not
+          // run on the subscriber's thread (start() returns at once).
+          Run r =
+              new Run(new DemandGate<>(config.source().receive().subscribeOn(config.scheduler())));
           run = r;
           log.info(
               "pipeline '{}' starting on {} (concurrency {}, dedup {})",
