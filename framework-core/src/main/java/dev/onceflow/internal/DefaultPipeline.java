@@ -30,6 +30,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -73,6 +74,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
   /** The state of one subscription. */
   private static final class Run {
     final DemandGate<Delivery> gate;
+    volatile @Nullable Disposable heartbeat;
     final Sinks.Empty<Void> kill = Sinks.empty();
     final Sinks.Empty<Void> drained = Sinks.empty();
     final Sinks.Empty<Void> terminated = Sinks.empty();
@@ -88,7 +90,17 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     final Delivery delivery;
     final AtomicReference<@Nullable Lease> lease = new AtomicReference<>();
     final AtomicBoolean finished = new AtomicBoolean();
+
+    /** Emits when a heartbeat learned that the lease was lost: the handler is cancelled. */
+    final Sinks.One<Boolean> lost = Sinks.one();
+
     volatile @Nullable String key;
+
+    /** Whether the handler runs under the lease, so that the heartbeat extends it. */
+    volatile boolean beating;
+
+    /** When the lease is due for extension, in scheduler milliseconds. */
+    volatile long nextBeatAt;
 
     InFlight(Delivery delivery) {
       this.delivery = delivery;
@@ -157,6 +169,9 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
               config.source().name(),
               config.concurrency(),
               dedup == null ? "off" : dedup.strategy());
+          if (dedup != null) {
+            r.heartbeat = heartbeat();
+          }
           return r.gate
               .flux()
               .flatMap(d -> process(d, r), config.concurrency(), 1)
@@ -171,6 +186,10 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
               .takeUntilOther(r.kill.asMono())
               .doFinally(
                   s -> {
+                    Disposable hb = r.heartbeat;
+                    if (hb != null) {
+                      hb.dispose();
+                    }
                     running.set(false);
                     run = null;
                     if (inFlight.isEmpty()) {
@@ -474,7 +493,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     Envelope e = f.delivery.envelope();
     Message<Object> m = new Message<>(payload, e, lease.key(), lease.fence(), 1);
     Dedup dd = Objects.requireNonNull(dedup);
-    return withHeartbeat(runHandler(m, lease), lease)
+    return withHeartbeat(runHandler(m, lease), f)
         .flatMap(
             result -> {
               if (result.failure != null) {
@@ -564,25 +583,66 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     return nack(f, NackReason.LEASE_LOST, null, Duration.ZERO);
   }
 
-  /**
-   * Runs the handler under the lease, extending the lease while it runs. Empty when the lease was
-   * lost (the handler is cancelled).
-   */
-  private Mono<HandlerResult> withHeartbeat(Mono<HandlerResult> work, Lease lease) {
+  private long beatEveryMillis() {
     Dedup dd = Objects.requireNonNull(dedup);
-    Duration every =
-        Duration.ofMillis(Math.max(1, (long) (dd.lease().toMillis() * config.heartbeatFraction())));
-    Mono<Boolean> lost =
-        Flux.interval(every, every, config.scheduler())
-            .concatMap(
-                i ->
-                    timed("extend", Mono.defer(() -> dd.store().extend(lease, dd.lease())))
-                        // A store error is not a loss: the next beat tries again, and complete
-                        // tells the truth in the end.
-                        .onErrorReturn(true))
-            .filter(ok -> !ok)
-            .next();
-    return work.takeUntilOther(lost);
+    return Math.max(1, (long) (dd.lease().toMillis() * config.heartbeatFraction()));
+  }
+
+  /**
+   * Runs the handler under the lease; the pipeline's heartbeat extends the lease while it runs.
+   * Empty when a heartbeat learned that the lease was lost (the handler is cancelled).
+   */
+  private Mono<HandlerResult> withHeartbeat(Mono<HandlerResult> work, InFlight f) {
+    return Mono.defer(
+        () -> {
+          f.nextBeatAt = config.scheduler().now(TimeUnit.MILLISECONDS) + beatEveryMillis();
+          f.beating = true;
+          return work.takeUntilOther(f.lost.asMono()).doFinally(s -> f.beating = false);
+        });
+  }
+
+  /**
+   * One ticker per run extends the leases of handlers that outlived a fraction of their lease, so
+   * that a message costs no timer of its own.
+   */
+  private Disposable heartbeat() {
+    Dedup dd = Objects.requireNonNull(dedup);
+    long every = beatEveryMillis();
+    Duration tick = Duration.ofMillis(Math.max(1, every / 2));
+    return Flux.interval(tick, tick, config.scheduler())
+        .onBackpressureDrop()
+        .concatMap(
+            i -> {
+              long now = config.scheduler().now(TimeUnit.MILLISECONDS);
+              return Flux.fromIterable(inFlight)
+                  .filter(f -> f.beating && now >= f.nextBeatAt && f.lease.get() != null)
+                  .flatMap(
+                      f ->
+                          timed(
+                                  "extend",
+                                  Mono.defer(
+                                      () ->
+                                          dd.store()
+                                              .extend(
+                                                  Objects.requireNonNull(f.lease.get()),
+                                                  dd.lease())))
+                              .doOnNext(
+                                  ok -> {
+                                    if (ok) {
+                                      f.nextBeatAt = now + every;
+                                    } else {
+                                      f.lost.tryEmitValue(true);
+                                    }
+                                  })
+                              // A store error is not a loss: the next tick tries again, and
+                              // complete tells the truth in the end.
+                              .onErrorResume(e -> Mono.empty()),
+                      32)
+                  .then();
+            },
+            1)
+        .subscribe(
+            v -> {}, e -> log.error("pipeline '{}': lease heartbeat stopped", config.name(), e));
   }
 
   // ---------------------------------------------------------------------------------------------

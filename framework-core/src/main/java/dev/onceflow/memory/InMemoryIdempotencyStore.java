@@ -48,6 +48,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final Data data = new Data();
   private volatile @Nullable RuntimeException failure;
 
+  /** Tokens are unique per grant: a per-store random prefix and a counter (under the lock). */
+  private final String tokenPrefix = UUID.randomUUID() + ":";
+
+  private long grants;
+
   private InMemoryIdempotencyStore(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -183,7 +188,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private AcquireResult grant(KeyState s, AcquireRequest r, Instant now) {
     s.fence++;
-    s.token = UUID.randomUUID().toString();
+    s.token = tokenPrefix + Long.toString(++grants, 36);
     s.owner = r.owner();
     s.leaseExpiresAt = now.plus(r.leaseTtl());
     Instant fenceUntil = now.plus(r.retention());
