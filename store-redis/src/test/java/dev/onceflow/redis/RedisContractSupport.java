@@ -1,6 +1,7 @@
 package dev.onceflow.redis;
 
 import dev.onceflow.store.IdempotencyStore;
+import dev.onceflow.test.IdempotencyStoreContract;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;

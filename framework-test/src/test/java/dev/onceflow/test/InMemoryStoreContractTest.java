@@ -1,4 +1,4 @@
-package dev.onceflow.redis;
+package dev.onceflow.test;
 
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.store.IdempotencyStore;

@@ -1,4 +1,4 @@
-package dev.onceflow.redis;
+package dev.onceflow.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
