@@ -41,7 +41,8 @@ public interface Delivery {
 
   /**
    * A delivery whose settlement runs {@code ack} or {@code nack} at most once, whichever is called
-   * first.
+   * first. Once subscribed, a settlement runs to its end even if every subscriber cancels, so an
+   * ack is never cut off half-way by a stopping pipeline.
    */
   static Delivery of(
       Envelope envelope, Supplier<Mono<Void>> ack, Function<Duration, Mono<Void>> nack) {

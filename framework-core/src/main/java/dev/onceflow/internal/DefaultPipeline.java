@@ -102,6 +102,9 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     /** When the lease is due for extension, in scheduler milliseconds. */
     volatile long nextBeatAt;
 
+    /** The outcome whose ack or nack was sent; settlement runs to its end even on cancel. */
+    volatile @Nullable Outcome<?> settling;
+
     InFlight(Delivery delivery) {
       this.delivery = delivery;
     }
@@ -227,6 +230,14 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     return Flux.fromIterable(List.copyOf(inFlight))
         .flatMap(
             f -> {
+              Outcome<?> settling = f.settling;
+              if (settling != null) {
+                // Its ack or nack is already under way (settlement is not cancelled with the
+                // pipeline): count it as what it is settling into.
+                count(f, cast(settling));
+                inFlight.remove(f);
+                return Mono.empty();
+              }
               if (!f.finished.compareAndSet(false, true)) {
                 return Mono.empty();
               }
@@ -894,6 +905,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
   }
 
   private Mono<Outcome<R>> ack(InFlight f, Outcome<R> outcome) {
+    f.settling = outcome;
     return f.delivery
         .ack()
         .onErrorResume(
@@ -912,6 +924,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
   private Mono<Outcome<R>> nack(
       InFlight f, NackReason reason, @Nullable Throwable cause, Duration redeliverAfter) {
     Outcome<R> outcome = new Outcome.Nacked<>(f.delivery.envelope(), f.key, reason, cause);
+    f.settling = outcome;
     return f.delivery
         .nack(redeliverAfter)
         .onErrorResume(

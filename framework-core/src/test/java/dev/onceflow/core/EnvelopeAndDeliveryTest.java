@@ -105,4 +105,21 @@ class EnvelopeAndDeliveryTest {
             delay -> Mono.empty());
     StepVerifier.create(d.ack()).expectErrorMessage("channel closed").verify();
   }
+
+  @Test
+  void settlementRunsToItsEndWhenItsSubscriberCancels() {
+    reactor.test.publisher.TestPublisher<Void> broker =
+        reactor.test.publisher.TestPublisher.create();
+    AtomicInteger done = new AtomicInteger();
+    Delivery d =
+        Delivery.of(
+            base().build(),
+            () -> broker.mono().doOnSuccess(v -> done.incrementAndGet()),
+            delay -> Mono.empty());
+    reactor.core.Disposable subscriber = d.ack().subscribe();
+    subscriber.dispose();
+    broker.assertWasNotCancelled();
+    broker.complete();
+    assertThat(done).hasValue(1);
+  }
 }
