@@ -46,7 +46,12 @@ public final class Envelope {
     this.sequence = b.sequence;
     this.version = b.version;
     this.timestamp = b.timestamp;
-    this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this.headers =
+        b.headersShared
+            ? b.headers
+            : b.headers.isEmpty()
+                ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
     this.payload = b.payload;
     this.origin = Objects.requireNonNull(b.origin, "origin must be set");
     this.redrive = b.redrive;
@@ -68,7 +73,9 @@ public final class Envelope {
     b.sequence = sequence;
     b.version = version;
     b.timestamp = timestamp;
-    b.headers.putAll(headers);
+    // Shared until the builder changes a header: copying per delivery is the hot path's cost.
+    b.headers = headers;
+    b.headersShared = true;
     b.payload = payload;
     b.origin = origin;
     b.redrive = redrive;
@@ -178,7 +185,8 @@ public final class Envelope {
     private @Nullable Long sequence;
     private @Nullable Long version;
     private @Nullable Instant timestamp;
-    private final Map<String, String> headers = new LinkedHashMap<>();
+    private Map<String, String> headers = new LinkedHashMap<>();
+    private boolean headersShared;
     private byte[] payload = new byte[0];
     private @Nullable Origin origin;
     private boolean redrive;
@@ -227,7 +235,13 @@ public final class Envelope {
     }
 
     public Builder header(String name, String value) {
-      headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (headersShared) {
+        headers = new LinkedHashMap<>(headers);
+        headersShared = false;
+      }
+      headers.put(name, value);
       return this;
     }
 
