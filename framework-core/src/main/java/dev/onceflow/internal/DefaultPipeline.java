@@ -356,7 +356,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     }
     if (dedup == null) {
       Message<Object> m = new Message<>(payload, e, kg.key, 0, 1);
-      return runHandler(m, null)
+      return runHandler(m)
           .flatMap(
               result ->
                   result.failure == null
@@ -504,7 +504,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     Envelope e = f.delivery.envelope();
     Message<Object> m = new Message<>(payload, e, lease.key(), lease.fence(), 1);
     Dedup dd = Objects.requireNonNull(dedup);
-    return withHeartbeat(runHandler(m, lease), f)
+    return withHeartbeat(runHandler(m), f)
         .flatMap(
             result -> {
               if (result.failure != null) {
@@ -513,7 +513,9 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
               Handled<Object> h = Objects.requireNonNull(result.handled);
               byte[] bytes = encodeResult(h.result());
               Completion completion = Completion.processed(bytes, dd.retention(), h.effects());
-              return complete(f, lease, completion, result.attempts)
+              // ack and leaseLost never signal an error: what reaches onErrorResume is the
+              // completion's.
+              return timed("complete", Mono.defer(() -> dd.store().complete(lease, completion)))
                   .flatMap(
                       ok ->
                           ok
@@ -525,28 +527,19 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
                                       lease.fence(),
                                       cast(h.result()),
                                       result.attempts))
-                              : leaseLost(f, lease));
+                              : leaseLost(f, lease))
+                  .onErrorResume(ex -> completionFailed(f, lease, ex, result.attempts));
             })
-        .switchIfEmpty(Mono.defer(() -> leaseLost(f, lease)))
-        .onErrorResume(CompletionFailed.class, ex -> completionFailed(f, lease, ex, result(ex)));
-  }
-
-  private static @Nullable HandlerResult result(CompletionFailed ex) {
-    return ex.result;
+        .switchIfEmpty(Mono.defer(() -> leaseLost(f, lease)));
   }
 
   private Mono<Outcome<R>> completionFailed(
-      InFlight f, Lease lease, CompletionFailed ex, @Nullable HandlerResult result) {
-    Throwable cause = Objects.requireNonNull(ex.getCause());
-    if (cause instanceof EffectRejectedException rejected && result != null) {
+      InFlight f, Lease lease, Throwable cause, int attempts) {
+    if (cause instanceof EffectRejectedException rejected) {
       // A programming error: the effects can never be applied. Dead-letter, don't loop.
+      Instant now = config.clock().instant();
       HandlerResult failed =
-          HandlerResult.failed(
-              rejected,
-              DeadLetterReason.NON_RETRYABLE,
-              result.attempts,
-              config.clock().instant(),
-              config.clock().instant());
+          HandlerResult.failed(rejected, DeadLetterReason.NON_RETRYABLE, attempts, now, now);
       return deadLetter(f, lease, lease.key(), failed);
     }
     storeGate.failure();
@@ -560,22 +553,6 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     return timed("release", Mono.defer(() -> dedupStore().release(lease)))
         .onErrorReturn(false)
         .then(nack(f, NackReason.STORE_UNAVAILABLE, cause, Duration.ZERO));
-  }
-
-  /** Signals the completion's store error wrapped, so that callers tell it from handler errors. */
-  private static final class CompletionFailed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final transient @Nullable HandlerResult result;
-
-    CompletionFailed(Throwable cause, @Nullable HandlerResult result) {
-      super(cause.toString(), cause, false, false);
-      this.result = result;
-    }
-  }
-
-  private Mono<Boolean> complete(InFlight f, Lease lease, Completion c, int attempts) {
-    return timed("complete", Mono.defer(() -> dedupStore().complete(lease, c)))
-        .onErrorMap(ex -> new CompletionFailed(ex, HandlerResult.ok(Handled.of(null), attempts)));
   }
 
   private byte @Nullable [] encodeResult(@Nullable Object result) {
@@ -695,7 +672,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
     }
   }
 
-  private Mono<HandlerResult> runHandler(Message<Object> m, @Nullable Lease lease) {
+  private Mono<HandlerResult> runHandler(Message<Object> m) {
     return attempt(m, 1, null);
   }
 

@@ -377,4 +377,56 @@ class PipelineSemanticsTest {
         .as("the lease was released, and no record was written")
         .isInstanceOf(AcquireResult.Acquired.class);
   }
+
+  @Test
+  void effectTheStoreRefusesIsDeadLetteredNotRetriedForever() {
+    dev.onceflow.store.IdempotencyStore refusing =
+        new dev.onceflow.store.IdempotencyStore() {
+          @Override
+          public Mono<AcquireResult> acquire(AcquireRequest request) {
+            return store.acquire(request);
+          }
+
+          @Override
+          public Mono<Boolean> complete(
+              dev.onceflow.store.Lease lease, dev.onceflow.store.Completion completion) {
+            return completion.effects().isEmpty()
+                ? store.complete(lease, completion)
+                : Mono.error(
+                    new dev.onceflow.store.EffectRejectedException("effect key in another slot"));
+          }
+
+          @Override
+          public Mono<Boolean> release(dev.onceflow.store.Lease lease) {
+            return store.release(lease);
+          }
+
+          @Override
+          public Mono<Boolean> extend(dev.onceflow.store.Lease lease, Duration ttl) {
+            return store.extend(lease, ttl);
+          }
+
+          @Override
+          public Mono<dev.onceflow.store.OutcomeRecord> find(String namespace, String key) {
+            return store.find(namespace, key);
+          }
+        };
+    source.publish("a", "one").completeWhenDrained();
+    Pipeline<String, String> p = countingPipeline(refusing);
+
+    virtual(p::outcomes)
+        .assertNext(o -> assertThat(o).isInstanceOf(Outcome.DeadLettered.class))
+        .verifyComplete();
+    assertThat(deadLetters.deadLetters())
+        .singleElement()
+        .satisfies(
+            dl -> {
+              assertThat(dl.reason()).isEqualTo(DeadLetterReason.NON_RETRYABLE);
+              assertThat(dl.exceptionMessage()).isEqualTo("effect key in another slot");
+            });
+    assertThat(store.find("orders", "a").block().outcome())
+        .isEqualTo(RecordedOutcome.DEAD_LETTERED);
+    assertThat(store.data().hash("orders", "effects")).isEmpty();
+    assertThat(source.acked()).isEqualTo(1);
+  }
 }
