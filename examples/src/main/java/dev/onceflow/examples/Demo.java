@@ -1,170 +1,354 @@
 package dev.onceflow.examples;
 
-import dev.onceflow.core.Envelope;
-import dev.onceflow.core.Origin;
-import dev.onceflow.deadletter.DeadLetterReason;
-import dev.onceflow.memory.InMemoryDeadLetters;
-import dev.onceflow.memory.InMemoryIdempotencyStore;
-import dev.onceflow.memory.InMemorySource;
+import dev.onceflow.examples.internal.EmbeddedKafka;
+import dev.onceflow.examples.internal.StoreChoice;
+import dev.onceflow.kafka.KafkaDeadLetter;
+import dev.onceflow.kafka.KafkaPublisher;
+import dev.onceflow.kafka.KafkaSource;
+import dev.onceflow.kafka.KafkaSourceOptions;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.pipeline.Handled;
 import dev.onceflow.pipeline.Ledger;
 import dev.onceflow.pipeline.NonRetryableException;
 import dev.onceflow.pipeline.Onceflow;
+import dev.onceflow.pipeline.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;
 import dev.onceflow.store.Effect;
+import dev.onceflow.store.RecordedOutcome;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The embedded demo: an order stream with duplicates, poison messages and a consumer crash
- * mid-stream, consumed by an onceflow pipeline that applies one transactional effect per order.
- * Prints the ledger and exits 0 only when every order's effect was applied exactly once and every
- * delivery is accounted for.
+ * The demo: a real Kafka broker started inside this JVM (KRaft, loopback), an order stream with
+ * duplicates (the same id re-sent by the producer), a few poison orders, and a consumer killed
+ * mid-stream with work in flight; a second consumer of the same group finishes the stream. Each
+ * order applies one transactional effect ({@code HINCRBY effects <order id> 1}, committed with its
+ * completion record) in the Redis store when {@code redis://127.0.0.1:6379} answers, in the
+ * in-memory store otherwise.
+ *
+ * <p>Prints a progress line every second and a report, and exits 0 only when the ledger balances:
+ * every delivery accounted for, every good order's effect applied exactly once, every poison order
+ * dead-lettered, and the group's committed offsets at the end of the topic.
  */
 public final class Demo {
 
-  static final int ORDERS = 20_000;
+  static final int ORDERS = 10_000;
   static final double DUPLICATE_RATE = 0.3;
   static final int POISON = 5;
+  static final int PARTITIONS = 3;
+  static final String TOPIC = "orders";
+  static final String DEAD_LETTER_TOPIC = "orders.DLT";
+  static final String GROUP = "orders-demo";
+  static final String REDIS = "redis://127.0.0.1:6379";
 
   private Demo() {}
 
   public static void main(String[] args) {
-    System.exit(run());
+    System.exit(
+        run(
+            System.out,
+            () ->
+                StoreChoice.answersPing(REDIS, Duration.ofMillis(500))
+                    ? StoreChoice.redis(REDIS, "onceflow-demo")
+                    : StoreChoice.inMemory("Redis at " + REDIS + " did not answer")));
   }
 
-  static int run() {
+  /** Runs the demo; 0 when the ledger balances, 1 otherwise. */
+  static int run(PrintStream out, Supplier<StoreChoice> storeChoice) {
     long started = System.nanoTime();
-    System.out.println("onceflow demo: embedded in-memory queue and in-memory store");
-    InMemorySource queue = InMemorySource.create("orders");
-    InMemoryIdempotencyStore store = InMemoryIdempotencyStore.create();
-    InMemoryDeadLetters deadLetters = InMemoryDeadLetters.create();
+    // A fresh namespace per run: records of earlier runs in the same Redis do not interfere.
+    String pipelineName = "demo-orders-" + UUID.randomUUID().toString().substring(0, 8);
+    out.println("onceflow demo: starting a Kafka broker inside this JVM (KRaft, loopback)");
+    try (EmbeddedKafka kafka = EmbeddedKafka.startQuietly();
+        StoreChoice stores = storeChoice.get();
+        KafkaPublisher publisher = KafkaPublisher.create(kafka.bootstrapServers());
+        KafkaDeadLetter deadLetters =
+            KafkaDeadLetter.to(kafka.bootstrapServers(), DEAD_LETTER_TOPIC)) {
+      kafka.createTopic(TOPIC, PARTITIONS).createTopic(DEAD_LETTER_TOPIC, 1);
+      out.printf(
+          "broker %s up in %.1f s; store: %s; pipeline %s%n",
+          kafka.bootstrapServers(),
+          (System.nanoTime() - started) / 1e9,
+          stores.description(),
+          pipelineName);
 
+      int published = publish(out, publisher);
+
+      long consumeStarted = System.nanoTime();
+      Pipeline<String, String> first =
+          pipeline(kafka.bootstrapServers(), stores, deadLetters, pipelineName, "consumer-1");
+      Pipeline<String, String> second =
+          pipeline(kafka.bootstrapServers(), stores, deadLetters, pipelineName, "consumer-2");
+      Disposable progress =
+          Flux.interval(Duration.ofSeconds(1), Schedulers.single())
+              .subscribe(
+                  t ->
+                      out.printf(
+                          "  progress: %s | %s%n",
+                          label("consumer-1", first.ledger()),
+                          label("consumer-2", second.ledger())));
+
+      // consumer-1 is killed (its subscription disposed, no graceful stop) a third of the way in.
+      CountDownLatch third = new CountDownLatch((ORDERS - POISON) / 3);
+      Disposable consumer1 =
+          first
+              .outcomes()
+              .doOnNext(
+                  o -> {
+                    if (o instanceof Outcome.Processed) {
+                      third.countDown();
+                    }
+                  })
+              .subscribe(o -> {}, e -> out.println("consumer-1 failed: " + e));
+      if (!third.await(60, TimeUnit.SECONDS)) {
+        out.println("consumer-1 did not get a third of the way in 60 s");
+      }
+      long inFlightAtCrash = first.ledger().inFlight();
+      consumer1.dispose();
+      out.printf(
+          "crash: consumer-1 killed mid-stream with %d deliveries in flight; its ledger: %s%n",
+          inFlightAtCrash, first.ledger());
+
+      // consumer-2 joins the same group and finishes: Kafka redelivers everything consumer-1 did
+      // not commit, and the store turns what consumer-1 had already recorded into duplicates.
+      Disposable consumer2 =
+          second.outcomes().subscribe(o -> {}, e -> out.println("consumer-2 failed: " + e));
+      // Done when every record of the topic is settled and committed by the group.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
+      while (System.nanoTime() < deadline
+          && !(second.ledger().inFlight() == 0 && allCommitted(kafka))) {
+        Mono.delay(Duration.ofMillis(200)).block();
+      }
+      second.stop(Duration.ofSeconds(10)).block(Duration.ofSeconds(30));
+      consumer2.dispose();
+      progress.dispose();
+      double consumeSeconds = (System.nanoTime() - consumeStarted) / 1e9;
+
+      return report(
+          out,
+          kafka,
+          stores,
+          pipelineName,
+          published,
+          first.ledger(),
+          second.ledger(),
+          inFlightAtCrash,
+          consumeSeconds,
+          (System.nanoTime() - started) / 1e9);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.println("interrupted");
+      return 1;
+    } catch (RuntimeException e) {
+      out.println("demo failed: " + e);
+      e.printStackTrace(out);
+      return 1;
+    }
+  }
+
+  /** Publishes the orders, re-sending some with the same id; returns how many records were sent. */
+  private static int publish(PrintStream out, KafkaPublisher publisher) {
+    long t0 = System.nanoTime();
     Random random = new Random(42);
+    List<Mono<?>> sends = new ArrayList<>();
     int duplicates = 0;
     for (int i = 0; i < ORDERS; i++) {
-      boolean poison = i % (ORDERS / POISON) == 17;
-      Envelope.Builder order = order(i, poison);
-      queue.publish(order);
+      boolean poison = isPoison(i);
+      String id = "order-" + i;
+      String key = "customer-" + (i % 500);
+      byte[] body = body(i, poison);
+      Map<String, String> headers = Map.of("onceflow-id", id);
+      sends.add(publisher.publish(TOPIC, key, body, headers));
       if (random.nextDouble() < DUPLICATE_RATE) {
-        queue.publish(order(i, poison)); // the producer re-sent it: same id
+        sends.add(publisher.publish(TOPIC, key, body, headers)); // the producer re-sent it
         duplicates++;
       }
     }
-    System.out.printf(
-        "published %,d orders + %,d duplicates (same id re-sent), %d of them poison%n",
-        ORDERS, duplicates, POISON);
-
-    // First consumer: killed mid-stream without a graceful stop.
-    Pipeline<String, String> first = pipeline(queue, store, deadLetters, "consumer-1");
-    first.outcomes().take((ORDERS + duplicates) / 3).then().block(Duration.ofMinutes(5));
-    System.out.printf("crash: consumer-1 killed mid-stream after %s%n", first.ledger());
-
-    // Second consumer: finishes the stream; the queue redelivers what consumer-1 left unacked.
-    queue.completeWhenDrained();
-    Pipeline<String, String> second = pipeline(queue, store, deadLetters, "consumer-2");
-    Disposable progress =
-        Flux.interval(Duration.ofMillis(500), Schedulers.single())
-            .subscribe(t -> System.out.printf("  progress: %s%n", second.ledger()));
-    second.outcomes().then().block(Duration.ofMinutes(5));
-    progress.dispose();
-
-    long elapsedNanos = System.nanoTime() - started;
-    Ledger a = first.ledger();
-    Ledger b = second.ledger();
-    long delivered = a.delivered() + b.delivered();
-    long processed = a.processed() + b.processed();
-    long skipped = a.duplicates() + b.duplicates();
-    long deadLettered = a.deadLettered() + b.deadLettered();
-    long nacked = a.nacked() + b.nacked();
-
-    Map<String, String> effects = store.data().hash("orders", "effects");
-    long appliedOnce = effects.values().stream().filter("1"::equals).count();
-    long appliedTwice = effects.values().stream().filter(v -> !"1".equals(v)).count();
-    long poisonDead =
-        deadLetters.deadLetters().stream()
-            .filter(d -> d.reason() == DeadLetterReason.NON_RETRYABLE)
-            .map(d -> d.envelope().messageId())
-            .distinct()
-            .count();
-
-    System.out.println();
-    System.out.println("report");
-    System.out.printf("  delivered           %,10d%n", delivered);
-    System.out.printf("  processed           %,10d%n", processed);
-    System.out.printf("  duplicates skipped  %,10d%n", skipped);
-    System.out.printf(
-        "  dead-lettered       %,10d  (%d distinct poison orders)%n", deadLettered, poisonDead);
-    System.out.printf("  not acked (redelivered later) %,d%n", nacked);
-    System.out.printf(
-        "  effects applied     %,10d orders once, %d more than once%n", appliedOnce, appliedTwice);
-    double seconds = elapsedNanos / 1e9;
-    System.out.printf(
-        "  elapsed             %10.2f s, %,.0f deliveries/s%n", seconds, delivered / seconds);
-
-    boolean balanced =
-        a.balanced()
-            && b.balanced()
-            && b.inFlight() == 0
-            && appliedOnce == ORDERS - POISON
-            && appliedTwice == 0
-            && poisonDead == POISON
-            && queue.drained();
-    System.out.println(
-        balanced
-            ? "ledger balanced: every order applied exactly once, every delivery accounted for"
-            : "LEDGER DOES NOT BALANCE");
-    return balanced ? 0 : 1;
+    Flux.fromIterable(sends).flatMapSequential(m -> m, 256).then().block(Duration.ofSeconds(60));
+    out.printf(
+        "published %,d orders + %,d duplicates (same id re-sent), %d of them poison, in %.1f s%n",
+        ORDERS, duplicates, POISON, (System.nanoTime() - t0) / 1e9);
+    return ORDERS + duplicates;
   }
 
-  private static Envelope.Builder order(int i, boolean poison) {
-    String body =
-        "{\"order\":"
+  private static byte[] body(int i, boolean poison) {
+    return ("{\"order\":"
             + i
             + ",\"amount\":"
             + (i % 97 + 1)
             + (poison ? ",\"poison\":true" : "")
-            + "}";
-    return Envelope.builder()
-        .messageId("order-" + i)
-        .entityKey("customer-" + (i % 500))
-        .payload(body.getBytes(StandardCharsets.UTF_8))
-        .origin(Origin.kafka("orders", 0, i));
+            + "}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   static Pipeline<String, String> pipeline(
-      InMemorySource queue,
-      InMemoryIdempotencyStore store,
-      InMemoryDeadLetters deadLetters,
+      String bootstrapServers,
+      StoreChoice stores,
+      KafkaDeadLetter deadLetters,
+      String pipelineName,
       String owner) {
-    AtomicLong charged = new AtomicLong();
-    return Onceflow.consume(queue)
-        .name("orders")
+    KafkaSource source =
+        KafkaSource.of(
+            KafkaSourceOptions.builder()
+                .bootstrapServers(bootstrapServers)
+                .groupId(GROUP)
+                .topics(TOPIC)
+                .clientId(owner)
+                .commitInterval(Duration.ofMillis(200))
+                .build());
+    return Onceflow.consume(source)
+        .name(pipelineName)
         .owner(owner)
         .decode(Decoder.utf8())
         .deduplicate(
-            Dedup.byMessageId(store).lease(Duration.ofSeconds(2)).retain(Duration.ofDays(7)))
+            Dedup.byMessageId(stores.store())
+                .lease(Duration.ofSeconds(3))
+                .retain(Duration.ofHours(1))
+                .inProgressBackoff(Duration.ofMillis(500)))
         .<String>handleWithEffects(
             m -> {
               if (m.payload().contains("\"poison\"")) {
                 return Mono.error(new NonRetryableException("order " + m.key() + " is malformed"));
               }
-              charged.incrementAndGet();
-              return Mono.just(Handled.of("charged", Effect.hincrBy("effects", m.key(), 1)));
+              // A 5 ms call to a billing service, so that work is in flight when consumer-1 dies.
+              return Mono.delay(Duration.ofMillis(5))
+                  .thenReturn(Handled.of("charged", Effect.hincrBy("effects", m.key(), 1)));
             })
         .retry(Retries.exponential(3, Duration.ofMillis(10)))
         .deadLetterTo(deadLetters)
-        .concurrency(64)
+        .concurrency(256)
         .build();
+  }
+
+  private static boolean allCommitted(EmbeddedKafka kafka) {
+    Map<TopicPartition, Long> end = kafka.endOffsets(TOPIC, PARTITIONS);
+    Map<TopicPartition, Long> committed = new HashMap<>();
+    kafka
+        .committedOffsets(GROUP)
+        .forEach((tp, om) -> committed.put(tp, om == null ? -1 : om.offset()));
+    return end.equals(committed);
+  }
+
+  static boolean isPoison(int i) {
+    return i % (ORDERS / POISON) == 17;
+  }
+
+  private static String label(String name, Ledger l) {
+    return String.format(
+        "%s delivered=%,d processed=%,d duplicates=%,d dead=%,d inFlight=%d",
+        name, l.delivered(), l.processed(), l.duplicates(), l.deadLettered(), l.inFlight());
+  }
+
+  private static int report(
+      PrintStream out,
+      EmbeddedKafka kafka,
+      StoreChoice stores,
+      String pipelineName,
+      int published,
+      Ledger a,
+      Ledger b,
+      long inFlightAtCrash,
+      double consumeSeconds,
+      double totalSeconds) {
+    long delivered = a.delivered() + b.delivered();
+    long processed = a.processed() + b.processed();
+    long skipped = a.duplicates() + b.duplicates();
+    long dead = a.deadLettered() + b.deadLettered();
+    long nacked = a.nacked() + b.nacked();
+
+    Map<String, String> effects = stores.effects(pipelineName, "effects");
+    long once = effects.values().stream().filter("1"::equals).count();
+    long more = effects.size() - once;
+    List<String> poisonIds = new ArrayList<>();
+    for (int i = 0; i < ORDERS; i++) {
+      if (isPoison(i)) {
+        poisonIds.add("order-" + i);
+      }
+    }
+    long poisonWithEffect = poisonIds.stream().filter(effects::containsKey).count();
+    // The store's record is the truth: a poison order dead-lettered by consumer-1 whose ack the
+    // crash cut off comes back to consumer-2 as a duplicate of its DEAD_LETTERED record.
+    long poisonRecorded =
+        Flux.fromIterable(poisonIds)
+            .flatMap(id -> stores.store().find(pipelineName, id))
+            .filter(r -> r.outcome() == RecordedOutcome.DEAD_LETTERED)
+            .count()
+            .block(Duration.ofSeconds(10));
+
+    Map<TopicPartition, Long> end = kafka.endOffsets(TOPIC, PARTITIONS);
+    Map<TopicPartition, OffsetAndMetadata> committed = kafka.committedOffsets(GROUP);
+    Map<TopicPartition, Long> committedOffsets = new HashMap<>();
+    committed.forEach((tp, om) -> committedOffsets.put(tp, om == null ? -1 : om.offset()));
+    boolean allCommitted = end.equals(committedOffsets);
+
+    out.println();
+    out.println("report (" + stores.description() + ")");
+    out.printf("  published           %,10d records (%,d orders)%n", published, ORDERS);
+    out.printf("  delivered           %,10d%n", delivered);
+    out.printf("  processed           %,10d%n", processed);
+    if (processed < once) {
+      // A completion recorded by consumer-1 whose ack the crash cut off: the record (and its
+      // effect) exists, so consumer-2 received it again as a duplicate; nothing ran twice.
+      out.printf(
+          "    (%d orders completed by consumer-1 just before the crash, their acks cut off:"
+              + " redelivered, skipped as duplicates)%n",
+          once - processed);
+    }
+    out.printf("  duplicates skipped  %,10d%n", skipped);
+    out.printf(
+        "  dead-lettered       %,10d  (%d of %d poison orders recorded DEAD_LETTERED in the store)%n",
+        dead, poisonRecorded, POISON);
+    out.printf("  nacked (redelivered)%,10d%n", nacked);
+    out.printf(
+        "  in flight at crash  %,10d  (not acked: redelivered to consumer-2)%n", inFlightAtCrash);
+    out.printf(
+        "  effects applied     %,10d orders exactly once, %d more than once, %d poison with an"
+            + " effect (%s)%n",
+        once, more, poisonWithEffect, stores.effectLocation(pipelineName, "effects"));
+    out.printf(
+        "  committed offsets   %s%n",
+        allCommitted ? "at the end of every partition" : committedOffsets + " vs end " + end);
+    out.printf(
+        "  throughput          %,10.0f deliveries/s over %.2f s of consuming%n",
+        delivered / consumeSeconds, consumeSeconds);
+    out.printf("  elapsed             %10.2f s in all (broker start included)%n", totalSeconds);
+
+    boolean balanced =
+        a.balanced()
+            && b.balanced()
+            && b.inFlight() == 0
+            && delivered >= published
+            && delivered == processed + skipped + dead + nacked + a.inFlight()
+            && processed <= ORDERS - POISON
+            && once == ORDERS - POISON
+            && more == 0
+            && poisonWithEffect == 0
+            && poisonRecorded == POISON
+            && dead >= 1
+            && allCommitted;
+    stores.deleteEffects(pipelineName, "effects");
+    out.println(
+        balanced
+            ? "ledger balanced: every order applied exactly once, every delivery accounted for"
+            : "LEDGER DOES NOT BALANCE");
+    return balanced ? 0 : 1;
   }
 }
