@@ -1,6 +1,7 @@
 package dev.onceflow.kafka;
 
 import dev.onceflow.core.HeaderConvention;
+import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.onceflow.kafka;
 
+import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -1,11 +1,11 @@
 package dev.onceflow.examples;
 
-import dev.onceflow.examples.internal.EmbeddedKafka;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.kafka.KafkaDeadLetter;
 import dev.onceflow.kafka.KafkaPublisher;
 import dev.onceflow.kafka.KafkaSource;
 import dev.onceflow.kafka.KafkaSourceOptions;
+import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.pipeline.Handled;

@@ -2,12 +2,12 @@ package dev.onceflow.examples;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
-import dev.onceflow.examples.internal.EmbeddedKafka;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.kafka.KafkaDeadLetter;
 import dev.onceflow.kafka.KafkaPublisher;
 import dev.onceflow.kafka.KafkaSource;
 import dev.onceflow.kafka.KafkaSourceOptions;
+import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import dev.onceflow.pipeline.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import java.time.Duration;

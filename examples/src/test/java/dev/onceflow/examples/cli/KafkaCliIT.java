@@ -2,7 +2,7 @@ package dev.onceflow.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.onceflow.examples.internal.EmbeddedKafka;
+import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;

@@ -1,4 +1,4 @@
-package dev.onceflow.kafka;
+package dev.onceflow.kafka.embedded;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -24,7 +24,8 @@ import org.apache.kafka.common.test.TestKitNodes;
  *
  * <p>Needs {@code org.apache.kafka:kafka-test-common-runtime} and {@code
  * org.apache.kafka:kafka-clients:test} (classifier {@code test}) on the classpath, both at the
- * version of {@code kafka-clients}. Self-contained: copy it to reuse the approach elsewhere.
+ * version of {@code kafka-clients}. It is a broker for tests and demos, not a production setup (one
+ * node, replication factor 1, data in a temporary directory removed on close).
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -89,9 +90,24 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       throw new IllegalStateException(
           "could not start the in-JVM Kafka broker (EmbeddedKafka.start(), KafkaClusterTestKit); "
-              + "the tests start it themselves: run `mvn -pl adapters-kafka verify` and check that "
-              + "kafka-test-common-runtime and kafka-clients:test are on the test classpath",
+              + "check that kafka-test-common-runtime, kafka_2.13 and kafka-clients:test are on the "
+              + "classpath (they are compile dependencies of onceflow-examples) and that a loopback "
+              + "port is free",
           e);
+    }
+  }
+
+  /**
+   * {@link #start()} with {@code System.out} silenced while the broker formats its storage (Kafka's
+   * formatter prints to it). For programs whose output is their report, such as the demo.
+   */
+  public static EmbeddedKafka startQuietly() {
+    java.io.PrintStream original = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      return start();
+    } finally {
+      System.setOut(original);
     }
   }
 
