@@ -133,23 +133,6 @@ final class BrokerOptions implements AutoCloseable {
   }
 
   /** The dead-letter destination: the given one, or {@code <topic>.DLT} / {@code <queue>.dlq}. */
-  String deadLetterDestination(@Nullable String given) {
-    if (given != null) {
-      if (given.isBlank()) {
-        throw usage("--dead-letter must not be blank");
-      }
-      if (broker() == Broker.sqs) {
-        checkUri(given, "--dead-letter");
-      }
-      return given;
-    }
-    return switch (broker()) {
-      case kafka -> destination() + ".DLT";
-      case rabbitmq -> destination() + ".dlq";
-      case sqs -> throw usage("--dead-letter QUEUE_URL is required with --broker sqs");
-    };
-  }
-
   /** A log-safe name of a destination. */
   String describe(String destination) {
     return broker() + ":" + destination;
@@ -262,7 +245,7 @@ final class BrokerOptions implements AutoCloseable {
     return resource;
   }
 
-  private void checkUri(String value, String option) {
+  void checkUri(String value, String option) {
     try {
       URI u = new URI(value);
       if (u.getScheme() == null || u.getHost() == null) {

@@ -76,13 +76,7 @@ final class ConsumeCommand implements Callable<Integer> {
       description = "Deliveries in flight at most (default: ${DEFAULT-VALUE}).")
   int concurrency = 64;
 
-  @Option(
-      names = "--dead-letter",
-      paramLabel = "TARGET",
-      description =
-          "Dead-letter destination: Kafka topic (default <topic>.DLT), RabbitMQ queue (default"
-              + " <queue>.dlq), SQS queue URL (required).")
-  @Nullable String deadLetter;
+  @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
   @Option(
       names = "--effect",
@@ -160,7 +154,7 @@ final class ConsumeCommand implements Callable<Integer> {
     validate();
     PrintWriter out = spec.commandLine().getOut();
     String destination = broker.destination();
-    String deadLetterTarget = broker.deadLetterDestination(deadLetter);
+    String deadLetterTarget = deadLetter.destination(broker);
     String group = broker.group != null ? broker.group : store.pipeline;
     try (BrokerOptions brokers = broker;
         StoreChoice stores = store.open()) {

@@ -12,7 +12,6 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,13 +41,7 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Mixin BrokerOptions broker = new BrokerOptions();
 
-  @Option(
-      names = "--dead-letter",
-      paramLabel = "TARGET",
-      description =
-          "Dead-letter destination: Kafka topic (default <topic>.DLT), RabbitMQ queue (default"
-              + " <queue>.dlq), SQS queue URL (required).")
-  @Nullable String deadLetter;
+  @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
   @Option(
       names = "--max-messages",
@@ -73,7 +66,7 @@ final class DeadLettersCommand implements Callable<Integer> {
       throw usage("--idle-exit-seconds must be positive, but was " + idleExitSeconds);
     }
     PrintWriter out = spec.commandLine().getOut();
-    String target = broker.deadLetterDestination(deadLetter);
+    String target = deadLetter.destination(broker);
     try (BrokerOptions brokers = broker) {
       List<Delivery> held = new CopyOnWriteArrayList<>();
       Map<String, Integer> byReason = new ConcurrentHashMap<>();

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,13 +43,7 @@ final class RedriveCommand implements Callable<Integer> {
   @Mixin BrokerOptions broker = new BrokerOptions();
   @Mixin StoreOptions store = new StoreOptions();
 
-  @Option(
-      names = "--dead-letter",
-      paramLabel = "TARGET",
-      description =
-          "Dead-letter destination: Kafka topic (default <topic>.DLT), RabbitMQ queue (default"
-              + " <queue>.dlq), SQS queue URL (required).")
-  @Nullable String deadLetter;
+  @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
   @Option(
       names = "--max-messages",
@@ -76,7 +69,7 @@ final class RedriveCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     String destination = broker.destination();
-    String target = broker.deadLetterDestination(deadLetter);
+    String target = deadLetter.destination(broker);
     try (BrokerOptions brokers = broker;
         StoreChoice stores = store.open()) {
       if (!stores.isRedis()) {
