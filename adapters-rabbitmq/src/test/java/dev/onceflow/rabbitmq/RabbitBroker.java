@@ -29,6 +29,7 @@ final class RabbitBroker {
 
   /** Fails, naming the command that starts the broker, when nothing listens on 5672. */
   static void requireRunning() {
+    dev.onceflow.test.LocalServers.requireRabbitMq();
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", 5672), 2000);
     } catch (IOException e) {

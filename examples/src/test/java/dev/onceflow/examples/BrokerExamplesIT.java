@@ -18,6 +18,7 @@ class BrokerExamplesIT {
 
   @Test
   void rabbitExample() {
+    dev.onceflow.test.LocalServers.requireRabbitMq();
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", 5672), 2000);
     } catch (Exception e) {

@@ -29,6 +29,7 @@ final class RedisTestSupport {
 
   /** Fails (never skips) when the shared Redis does not answer, naming the command to start it. */
   static void requireSharedRedis() {
+    dev.onceflow.test.LocalServers.requireRedis();
     if (!pings(6379)) {
       fail(
           "Redis is not running on 127.0.0.1:6379. Start it with: "

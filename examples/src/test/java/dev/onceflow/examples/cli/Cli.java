@@ -55,6 +55,7 @@ final class Cli {
   }
 
   static void requireRedis() {
+    dev.onceflow.test.LocalServers.requireRedis();
     if (!StoreChoice.answersPing(REDIS, Duration.ofSeconds(2))) {
       fail(
           "Redis does not answer at 127.0.0.1:6379: start it with `redis-server --daemonize yes`"
@@ -63,6 +64,7 @@ final class Cli {
   }
 
   static void requireRabbit() {
+    dev.onceflow.test.LocalServers.requireRabbitMq();
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", 5672), 2000);
     } catch (Exception e) {
