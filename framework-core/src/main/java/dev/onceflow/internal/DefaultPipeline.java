@@ -178,11 +178,12 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
           return r.gate
               .flux()
               .flatMap(d -> process(d, r), config.concurrency(), 1)
-              // After the source is cancelled (doFinally runs after the cancel went upstream),
-              // so that nothing new arrives while the unfinished are released.
+              // After the source is cancelled or failed (doFinally runs once the signal went
+              // through), so that nothing new arrives while the unfinished are released. On
+              // completion nothing is unfinished: flatMap completes after its inners.
               .doFinally(
                   s -> {
-                    if (s == SignalType.CANCEL) {
+                    if (s != SignalType.ON_COMPLETE) {
                       releaseUnfinished(r).subscribe();
                     }
                   })
@@ -225,7 +226,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
         });
   }
 
-  /** Nacks and releases what is still in flight after the subscription was cancelled. */
+  /** Nacks and releases what is still in flight after the subscription was cancelled or failed. */
   private Mono<Void> releaseUnfinished(Run r) {
     return Flux.fromIterable(List.copyOf(inFlight))
         .flatMap(

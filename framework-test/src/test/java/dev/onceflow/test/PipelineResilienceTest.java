@@ -329,4 +329,48 @@ class PipelineResilienceTest {
         .verify();
     first.dispose();
   }
+
+  @Test
+  void sourceFailureReleasesTheLeasesOfUnfinishedWork() {
+    source.publish("a", "1");
+    dev.onceflow.core.MessageSource failing =
+        new dev.onceflow.core.MessageSource() {
+          @Override
+          public String name() {
+            return "failing";
+          }
+
+          @Override
+          public Flux<dev.onceflow.core.Delivery> receive() {
+            return source
+                .receive()
+                .take(1)
+                .concatWith(
+                    Mono.delay(Duration.ofSeconds(1), vts)
+                        .then(Mono.error(new IllegalStateException("broker connection lost"))));
+          }
+        };
+    Pipeline<String, Object> p =
+        Onceflow.consume(failing)
+            .name("orders")
+            .scheduler(vts)
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(store).lease(Duration.ofSeconds(30)))
+            .handle(m -> Mono.never())
+            .deadLetterTo(deadLetters)
+            .build();
+
+    virtual(p::outcomes)
+        .thenAwait(Duration.ofSeconds(2))
+        .expectErrorMessage("broker connection lost")
+        .verify();
+
+    assertThat(p.running()).isFalse();
+    assertThat(p.ledger().nacked()).isEqualTo(1);
+    assertThat(p.ledger().balanced()).isTrue();
+    assertThat(
+            store.acquire(AcquireRequest.of("orders", "a", "next", Duration.ofSeconds(1))).block())
+        .as("the unfinished lease was released")
+        .isInstanceOf(AcquireResult.Acquired.class);
+  }
 }
