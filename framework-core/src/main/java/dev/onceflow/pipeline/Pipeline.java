@@ -20,7 +20,8 @@ public interface Pipeline<T, R> {
    * Runs the pipeline for as long as the returned {@code Flux} is subscribed, emitting one outcome
    * per delivery after it is settled. Cancelling stops abruptly: unfinished deliveries are not
    * acked (the broker redelivers them) and their leases are released on a best-effort basis. Use
-   * {@link #stop(Duration)} for a graceful stop.
+   * {@link #stop(Duration)} for a graceful stop. When the source fails, its error is signalled and
+   * the unfinished deliveries are treated as on cancel.
    *
    * @throws IllegalStateException (as an error signal) if the pipeline is already running
    */
