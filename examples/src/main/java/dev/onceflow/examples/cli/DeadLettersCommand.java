@@ -15,8 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -43,28 +41,11 @@ final class DeadLettersCommand implements Callable<Integer> {
 
   @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
-  @Option(
-      names = "--max-messages",
-      defaultValue = "1000",
-      paramLabel = "N",
-      description = "List at most N (default: ${DEFAULT-VALUE}).")
-  int maxMessages = 1000;
-
-  @Option(
-      names = "--idle-exit-seconds",
-      defaultValue = "3",
-      paramLabel = "S",
-      description = "Stop after S seconds without a message (default: ${DEFAULT-VALUE}).")
-  long idleExitSeconds = 3;
+  @Mixin DeadLetterScan scan = new DeadLetterScan();
 
   @Override
   public Integer call() {
-    if (maxMessages < 1 || maxMessages > 60_000) {
-      throw usage("--max-messages must be between 1 and 60000, but was " + maxMessages);
-    }
-    if (idleExitSeconds < 1) {
-      throw usage("--idle-exit-seconds must be positive, but was " + idleExitSeconds);
-    }
+    scan.validate(broker);
     PrintWriter out = spec.commandLine().getOut();
     String target = deadLetter.destination(broker);
     try (BrokerOptions brokers = broker) {
@@ -72,9 +53,10 @@ final class DeadLettersCommand implements Callable<Integer> {
       Map<String, Integer> byReason = new ConcurrentHashMap<>();
       long n =
           DeadLetterReading.read(
-              brokers.source(target, maxMessages, "onceflow-dead-letters-" + UUID.randomUUID()),
-              maxMessages,
-              Duration.ofSeconds(idleExitSeconds),
+              brokers.source(
+                  target, scan.maxMessages, "onceflow-dead-letters-" + UUID.randomUUID()),
+              scan.maxMessages,
+              scan.idleExit(),
               out,
               "listed",
               d -> {
@@ -107,9 +89,5 @@ final class DeadLettersCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-  }
-
-  private ParameterException usage(String message) {
-    return new ParameterException(spec.commandLine(), message);
   }
 }

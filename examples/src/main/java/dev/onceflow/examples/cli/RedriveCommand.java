@@ -5,7 +5,6 @@ import dev.onceflow.core.HeaderConvention;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.store.RecordedOutcome;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,8 +13,6 @@ import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import reactor.core.publisher.Mono;
 
@@ -45,28 +42,11 @@ final class RedriveCommand implements Callable<Integer> {
 
   @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
-  @Option(
-      names = "--max-messages",
-      defaultValue = "1000",
-      paramLabel = "N",
-      description = "Redrive at most N (default: ${DEFAULT-VALUE}).")
-  int maxMessages = 1000;
-
-  @Option(
-      names = "--idle-exit-seconds",
-      defaultValue = "3",
-      paramLabel = "S",
-      description = "Stop after S seconds without a dead letter (default: ${DEFAULT-VALUE}).")
-  long idleExitSeconds = 3;
+  @Mixin DeadLetterScan scan = new DeadLetterScan();
 
   @Override
   public Integer call() {
-    if (maxMessages < 1 || maxMessages > 60_000) {
-      throw usage("--max-messages must be between 1 and 60000, but was " + maxMessages);
-    }
-    if (idleExitSeconds < 1) {
-      throw usage("--idle-exit-seconds must be positive, but was " + idleExitSeconds);
-    }
+    scan.validate(broker);
     PrintWriter out = spec.commandLine().getOut();
     String destination = broker.destination();
     String target = deadLetter.destination(broker);
@@ -82,9 +62,9 @@ final class RedriveCommand implements Callable<Integer> {
       AtomicLong skipped = new AtomicLong();
       long n =
           DeadLetterReading.read(
-              brokers.source(target, maxMessages, store.pipeline + "-redrive"),
-              maxMessages,
-              Duration.ofSeconds(idleExitSeconds),
+              brokers.source(target, scan.maxMessages, store.pipeline + "-redrive"),
+              scan.maxMessages,
+              scan.idleExit(),
               out,
               "read",
               d -> {
@@ -140,9 +120,5 @@ final class RedriveCommand implements Callable<Integer> {
         .origin(brokers.origin(destination))
         .redrive(true)
         .build();
-  }
-
-  private ParameterException usage(String message) {
-    return new ParameterException(spec.commandLine(), message);
   }
 }
