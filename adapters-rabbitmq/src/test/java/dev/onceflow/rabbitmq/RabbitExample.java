@@ -3,7 +3,7 @@ package dev.onceflow.rabbitmq;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;

@@ -2,7 +2,7 @@ package dev.onceflow.rabbitmq;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import org.junit.jupiter.api.Test;
 
 /** Keeps the README's example honest: it runs, and its ledger is what the README says. */

@@ -6,7 +6,7 @@ import dev.onceflow.core.Origin;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;

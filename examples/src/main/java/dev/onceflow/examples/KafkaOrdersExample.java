@@ -8,7 +8,7 @@ import dev.onceflow.kafka.KafkaPublisher;
 import dev.onceflow.kafka.KafkaSource;
 import dev.onceflow.kafka.KafkaSourceOptions;
 import dev.onceflow.kafka.embedded.EmbeddedKafka;
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.Map;

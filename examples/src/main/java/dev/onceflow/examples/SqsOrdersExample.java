@@ -6,7 +6,7 @@ import dev.onceflow.core.MessageSource;
 import dev.onceflow.core.Origin;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.examples.internal.StoreChoice;
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.sqs.SqsDeadLetter;
 import dev.onceflow.sqs.SqsPublisher;

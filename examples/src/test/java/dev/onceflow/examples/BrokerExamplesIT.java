@@ -3,7 +3,7 @@ package dev.onceflow.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import org.junit.jupiter.api.Test;

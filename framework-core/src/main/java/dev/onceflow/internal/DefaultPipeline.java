@@ -4,12 +4,12 @@ import dev.onceflow.core.Delivery;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.deadletter.DeadLetter;
 import dev.onceflow.deadletter.DeadLetterReason;
+import dev.onceflow.handler.Handled;
+import dev.onceflow.handler.Message;
+import dev.onceflow.outcome.Ledger;
+import dev.onceflow.outcome.NackReason;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Handled;
-import dev.onceflow.pipeline.Ledger;
-import dev.onceflow.pipeline.Message;
-import dev.onceflow.pipeline.NackReason;
-import dev.onceflow.pipeline.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.ResultCodec;
 import dev.onceflow.store.AcquireRequest;
@@ -127,6 +127,34 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
   @Override
   public boolean running() {
     return running.get();
+  }
+
+  private final Sinks.Many<Outcome<R>> observed = Sinks.many().multicast().directBestEffort();
+
+  @Override
+  public Flux<Outcome<R>> observe() {
+    return observed
+        .asFlux()
+        .onBackpressureBuffer(
+            256, o -> {}, reactor.core.publisher.BufferOverflowStrategy.DROP_OLDEST);
+  }
+
+  @Override
+  public dev.onceflow.outcome.PipelineState state() {
+    dev.onceflow.outcome.PipelineState.Status st;
+    Run r = run;
+    if (!running.get() || r == null) {
+      st = dev.onceflow.outcome.PipelineState.Status.STOPPED;
+    } else if (r.stopping) {
+      st = dev.onceflow.outcome.PipelineState.Status.STOPPING;
+    } else if (storeGate.paused()) {
+      st = dev.onceflow.outcome.PipelineState.Status.PAUSED_STORE_UNAVAILABLE;
+    } else if (breakerTripped()) {
+      st = dev.onceflow.outcome.PipelineState.Status.PAUSED_BREAKER_OPEN;
+    } else {
+      st = dev.onceflow.outcome.PipelineState.Status.RUNNING;
+    }
+    return new dev.onceflow.outcome.PipelineState(st, config.clock().instant(), null, null);
   }
 
   private long inFlightCount() {
@@ -276,6 +304,7 @@ public final class DefaultPipeline<T, R> implements Pipeline<T, R> {
             work = serializer.serialize(orderKey, work);
           }
           return work.doOnNext(o -> count(f, o))
+              .doOnNext(observed::tryEmitNext)
               .doFinally(
                   s -> {
                     if (f.finished.get()) {

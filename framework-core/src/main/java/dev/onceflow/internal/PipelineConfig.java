@@ -2,10 +2,10 @@ package dev.onceflow.internal;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
+import dev.onceflow.handler.Handled;
+import dev.onceflow.handler.Message;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Handled;
-import dev.onceflow.pipeline.Message;
 import dev.onceflow.pipeline.ResultCodec;
 import dev.onceflow.pipeline.Retries;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;

@@ -1,5 +1,6 @@
 package dev.onceflow.pipeline;
 
+import dev.onceflow.handler.Message;
 import reactor.core.publisher.Mono;
 
 /**

@@ -1,5 +1,8 @@
 package dev.onceflow.pipeline;
 
+import dev.onceflow.outcome.Ledger;
+import dev.onceflow.outcome.Outcome;
+import dev.onceflow.outcome.PipelineState;
 import java.time.Duration;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -41,9 +44,21 @@ public interface Pipeline<T, R> {
    */
   Mono<Void> stop(Duration timeout);
 
+  /**
+   * A hot view of the outcomes of the current run, for watching a pipeline started with {@link
+   * #start()}: each subscriber sees the outcomes settled after it subscribed. It never slows the
+   * pipeline down: a subscriber that falls behind loses the oldest outcomes beyond a buffer of 256
+   * per subscriber. It completes when the run ends. Use {@link #outcomes()} instead when the
+   * outcome stream should drive the run (tests, a run that ends after n outcomes).
+   */
+  Flux<Outcome<R>> observe();
+
   /** The counts so far. */
   Ledger ledger();
 
-  /** Whether the pipeline is running. */
+  /** What the pipeline is doing now: running, paused (and why), stopping, stopped or failed. */
+  PipelineState state();
+
+  /** Whether a run is active (running, paused or stopping): {@code state().active()}. */
   boolean running();
 }

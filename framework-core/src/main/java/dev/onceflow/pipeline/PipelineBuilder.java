@@ -2,8 +2,11 @@ package dev.onceflow.pipeline;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
+import dev.onceflow.handler.Handled;
+import dev.onceflow.handler.Message;
 import dev.onceflow.internal.DefaultPipeline;
 import dev.onceflow.internal.PipelineConfig;
+import dev.onceflow.outcome.PipelineListener;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -60,6 +63,7 @@ public final class PipelineBuilder<T, R> {
   private Duration storeRetry = DEFAULT_STORE_RETRY;
   private Duration storeRetryMax = DEFAULT_STORE_RETRY_MAX;
   private double heartbeatFraction = 1.0 / 3;
+  private PipelineListener listener = PipelineListener.NONE;
 
   PipelineBuilder(MessageSource source) {
     this.source = source;
@@ -241,6 +245,16 @@ public final class PipelineBuilder<T, R> {
     }
     this.storeRetry = first;
     this.storeRetryMax = max;
+    return this;
+  }
+
+  /**
+   * A listener told of every step of every delivery (delivered, acquired, handler started and
+   * finished, dead-lettered, recorded, settled), for event logs and tracing. It must not block;
+   * what it throws is logged and ignored.
+   */
+  public PipelineBuilder<T, R> listener(PipelineListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
     return this;
   }
 

@@ -1,6 +1,6 @@
 package dev.onceflow.test;
 
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 
 /** Assertions on a pipeline's {@link Ledger}. */
 public final class Ledgers {

@@ -14,7 +14,7 @@ import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.pipeline.MissingId;
 import dev.onceflow.pipeline.Onceflow;
-import dev.onceflow.pipeline.Outcome;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.PipelineBuilder;
 import dev.onceflow.pipeline.Retries;

@@ -7,7 +7,7 @@ import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Handled;
+import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;

@@ -6,7 +6,7 @@ import dev.onceflow.examples.Orders;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
-import dev.onceflow.pipeline.Ledger;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.Objects;

@@ -4,7 +4,7 @@ import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.pipeline.Handled;
+import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.store.Effect;

@@ -1,4 +1,4 @@
-package dev.onceflow.pipeline;
+package dev.onceflow.handler;
 
 import dev.onceflow.core.Envelope;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.onceflow.pipeline;
+package dev.onceflow.outcome;
 
 import dev.onceflow.core.Envelope;
 import dev.onceflow.deadletter.DeadLetter;

@@ -1,4 +1,4 @@
-package dev.onceflow.pipeline;
+package dev.onceflow.outcome;
 
 /**
  * A snapshot of a pipeline's counts since it was built. At every moment {@code delivered ==

@@ -1,4 +1,4 @@
-package dev.onceflow.pipeline;
+package dev.onceflow.outcome;
 
 /** Why a delivery was not acked (and so will be redelivered by the broker). */
 public enum NackReason {
