@@ -15,4 +15,14 @@ import reactor.core.publisher.Mono;
 public interface DeadLetterSink {
 
   Mono<Void> publish(DeadLetter deadLetter);
+
+  /**
+   * Checks that the destination can take dead letters (it exists, or was created when the sink is
+   * configured to create it), so that a missing destination fails the pipeline at start with its
+   * name instead of stalling every poison message. The pipeline subscribes to it once when a run
+   * starts and fails the run with its error. Completes at once by default.
+   */
+  default Mono<Void> ready() {
+    return Mono.empty();
+  }
 }
