@@ -48,8 +48,8 @@ import reactor.core.publisher.MonoSink;
  * RedisStoreOptions#keyPrefix()}, default {@code onceflow}):
  *
  * <ul>
- *   <li>{@code <prefix>:<ns>:{k}:l} — the lease, a string {@code <expiresAtMs>:<token>:<owner>}
- *       set with PXAT: Redis itself drops an expired lease.
+ *   <li>{@code <prefix>:<ns>:{k}:l} — the lease, a string {@code <expiresAtMs>:<token>:<owner>} set
+ *       with PXAT: Redis itself drops an expired lease.
  *   <li>{@code <prefix>:<ns>:{k}:f} — the fence, {@code <fence>:<keepUntilMs>}, set with PXAT
  *       keepUntil: at least {@link AcquireRequest#retention()} plus the lease after the last grant,
  *       and at least as long as the record and the lease. So the fence grows across lease expiry.
@@ -61,14 +61,14 @@ import reactor.core.publisher.MonoSink;
  *
  * The braces are a Cluster hash tag, so every key of one message lives in one slot. A key that is
  * empty or starts with {@code '}'} or {@code '~'} is written as {@code ~k} inside the braces (an
- * injective encoding that keeps the tag non-empty). Namespaces must not contain braces. An ACL
- * rule {@code ~<prefix>:<ns>:*} confines a Redis user to one pipeline's keys.
+ * injective encoding that keeps the tag non-empty). Namespaces must not contain braces. An ACL rule
+ * {@code ~<prefix>:<ns>:*} confines a Redis user to one pipeline's keys.
  *
  * <h2>Clock</h2>
  *
- * Lease expiry, record retention and completion times are on the Redis server's clock: every
- * script reads {@code TIME}. Consumers with skewed clocks therefore agree on when a lease expired.
- * {@link Lease#expiresAt()}, {@link AcquireResult.InProgress#leaseExpiresAt()} and {@link
+ * Lease expiry, record retention and completion times are on the Redis server's clock: every script
+ * reads {@code TIME}. Consumers with skewed clocks therefore agree on when a lease expired. {@link
+ * Lease#expiresAt()}, {@link AcquireResult.InProgress#leaseExpiresAt()} and {@link
  * OutcomeRecord#completedAt()} are server times. Needs Redis 6.2+ (PXAT, effect replication of
  * scripts).
  *
@@ -77,41 +77,40 @@ import reactor.core.publisher.MonoSink;
  * {@link Effect}s of a {@link Completion} run inside the completion script, after the script
  * checked that the token still owns the lease and that every effect can be applied (key types,
  * integer values), so that either all effects and the record are written or nothing is. Effect key
- * {@code e} maps to the Redis key {@code <prefix>:<ns>:e}. An effect key starting with {@code '{'}
- * is refused (that shape is reserved for the store's own keys). In a Cluster, an effect key must
- * hash to the message key's slot, or the completion fails with {@link EffectRejectedException}
- * before anything is sent; {@link #colocated(String, String)} names such a key (e.g. {@code
- * colocated("totals", msg.key())} is {@code totals:{<key>}}). An effect Redis would refuse (wrong
- * type, a non-integer to increment) fails the completion with {@link EffectRejectedException} and
- * writes nothing. Increment overflow is not pre-checked.
+ * {@code e} maps to the Redis key {@code <prefix>:<ns>:e}. An effect key starting with <code>
+ * '&#123;'</code> is refused (that shape is reserved for the store's own keys). In a Cluster, an
+ * effect key must hash to the message key's slot, or the completion fails with {@link
+ * EffectRejectedException} before anything is sent; {@link #colocated(String, String)} names such a
+ * key (e.g. {@code colocated("totals", msg.key())} is {@code totals:{<key>}}). An effect Redis
+ * would refuse (wrong type, a non-integer to increment) fails the completion with {@link
+ * EffectRejectedException} and writes nothing. Increment overflow is not pre-checked.
  *
  * <h2>Batching and threading</h2>
  *
  * Concurrent {@code acquire} calls are coalesced: while {@link
  * RedisStoreOptions#maxInFlightBatches()} batches await their reply, new calls queue and go out
  * together, up to {@link RedisStoreOptions#batchSize()} per script call (in a Cluster, one call per
- * slot, pipelined and flushed together). {@code complete} is batched the same way. No method
- * blocks except {@link #create(RedisStoreOptions)}; results are emitted on lettuce's I/O threads.
- * Every method builds its command per subscription, so a re-subscription re-sends it; cancelling
- * before the batch is sent drops the call.
+ * slot, pipelined and flushed together). {@code complete} is batched the same way. No method blocks
+ * except {@link #create(RedisStoreOptions)}; results are emitted on lettuce's I/O threads. Every
+ * method builds its command per subscription, so a re-subscription re-sends it; cancelling before
+ * the batch is sent drops the call.
  *
  * <h2>Errors</h2>
  *
- * Timeouts ({@link RedisStoreOptions#commandTimeout()}), a lost connection, ACL refusals
- * ({@code NOPERM}) and other Redis errors are signalled as {@link StoreException}: the caller
- * cannot tell whether the operation happened. Standalone and Sentinel connections reject calls at
- * once while disconnected (lettuce reconnects in the background); in a Cluster, where node
- * connections open lazily, a call to an unreachable node fails after the command timeout.
- * Cluster redirections (MOVED/ASK) are followed by lettuce. Scripts are loaded once at {@link
- * #create}; a server that lost them (restart, failover, SCRIPT FLUSH) gets them again through
- * EVAL on the first NOSCRIPT. Programming errors are not store errors: a namespace with braces
- * fails with {@link IllegalArgumentException}, a refused effect with {@link
- * EffectRejectedException}.
+ * Timeouts ({@link RedisStoreOptions#commandTimeout()}), a lost connection, ACL refusals ({@code
+ * NOPERM}) and other Redis errors are signalled as {@link StoreException}: the caller cannot tell
+ * whether the operation happened. Standalone and Sentinel connections reject calls at once while
+ * disconnected (lettuce reconnects in the background); in a Cluster, where node connections open
+ * lazily, a call to an unreachable node fails after the command timeout. Cluster redirections
+ * (MOVED/ASK) are followed by lettuce. Scripts are loaded once at {@link #create}; a server that
+ * lost them (restart, failover, SCRIPT FLUSH) gets them again through EVAL on the first NOSCRIPT.
+ * Programming errors are not store errors: a namespace with braces fails with {@link
+ * IllegalArgumentException}, a refused effect with {@link EffectRejectedException}.
  *
  * <h2>Operations</h2>
  *
- * Durability is Redis's: a failover with asynchronous replication can lose an acknowledged lease
- * or record (a duplicate may then be processed again); {@code min-replicas-to-write} and {@code
+ * Durability is Redis's: a failover with asynchronous replication can lose an acknowledged lease or
+ * record (a duplicate may then be processed again); {@code min-replicas-to-write} and {@code
  * appendfsync always} narrow that window. Every key the store writes has a TTL, so a {@code
  * volatile-*} or {@code allkeys-*} eviction policy can drop records and fences early: run the
  * store's Redis with {@code maxmemory-policy noeviction}.
