@@ -11,5 +11,10 @@ public enum NackReason {
   /** The dead-letter destination did not accept the dead letter; the lease was released. */
   DEAD_LETTER_FAILED,
   /** The pipeline stopped before the delivery finished; its lease was released. */
-  STOPPED
+  STOPPED,
+  /**
+   * An unexpected error outside every stage (a bug in the pipeline or in an adapter's delivery),
+   * logged at ERROR; the lease was released and the broker redelivers.
+   */
+  UNEXPECTED_ERROR
 }
