@@ -113,8 +113,24 @@ final class BreakerGate {
     return cb == null ? null : "circuit breaker '" + cb.getName() + "' is " + cb.getState();
   }
 
-  /** Waits one poll: how a call refused by the breaker waits before it asks again. */
-  Mono<Long> pause() {
-    return Mono.delay(poll, scheduler);
+  /**
+   * Waits about one poll (0.5 to 1.5 polls, by {@code random} in [0, 1)): how a call refused by the
+   * breaker waits before it asks again. The spread makes the next half-open probe anyone's, not
+   * always the same message's.
+   */
+  Mono<Long> pause(double random) {
+    return Mono.delay(Duration.ofNanos((long) (poll.toNanos() * (0.5 + random))), scheduler);
+  }
+
+  /** How long the breaker stays open before it lets a probe through, or one poll without one. */
+  Duration openWait() {
+    CircuitBreaker cb = breaker;
+    if (cb == null) {
+      return poll;
+    }
+    return Duration.ofMillis(
+        Math.max(
+            poll.toMillis(),
+            cb.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1)));
   }
 }

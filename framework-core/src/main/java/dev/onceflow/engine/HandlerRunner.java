@@ -6,6 +6,9 @@ import dev.onceflow.handler.Message;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,10 +21,14 @@ import reactor.core.publisher.Mono;
  * Runs the handler of one message: attempts with backoff, under the circuit breaker. The result is
  * a success or the failure that ends the message; the returned {@code Mono} never errors.
  *
- * <p>Outage is not poison: a call the breaker refuses, and a retryable failure of a call made while
- * the breaker was closed that finds the breaker tripped, use up no attempt; they wait for the
- * breaker. A call made as a half-open probe is a real attempt, so a poison message cannot hold the
- * breaker open by failing every probe. Waits are timers ({@code repeatWhenEmpty}).
+ * <p>Outage is not poison: a call the breaker refuses uses up no attempt, and neither does a
+ * retryable failure that finds the breaker tripped, unless the dependency demonstrably worked after
+ * this message first failed or was refused by the breaker: more messages succeeded since then than
+ * could have been in flight at that moment (the concurrency). Then the message, not the dependency,
+ * is the problem, and its failures count even as half-open probes, so a poison message cannot hold
+ * the breaker open. A message that keeps failing uncounted gives its place up (nacked, redelivered
+ * later) so that another message probes next; what it had used up follows it to its redelivery.
+ * Waits are timers ({@code repeatWhenEmpty}).
  */
 final class HandlerRunner {
 
@@ -34,8 +41,17 @@ final class HandlerRunner {
       @Nullable Instant firstFailure,
       @Nullable Instant lastFailure) {
 
+    /** Failed for good: to be dead-lettered with {@link #reason()}. */
     boolean failed() {
-      return failure != null;
+      return failure != null && reason != null;
+    }
+
+    /**
+     * Gave its place up: it failed {@link #YIELD_AFTER} half-open probes in a row while no other
+     * message succeeded, so it is nacked and redelivered later, letting another message probe.
+     */
+    boolean yielded() {
+      return failure != null && reason == null;
     }
 
     static Result failed(
@@ -43,6 +59,9 @@ final class HandlerRunner {
       return new Result(null, t, reason, attempts, first, last);
     }
   }
+
+  /** Failures not counted (breaker tripped, no evidence) after which a message yields. */
+  static final int YIELD_AFTER = 3;
 
   /** The user broke the handler's contract (a null Mono): not retried. */
   static final class HandlerContractException extends IllegalStateException {
@@ -61,6 +80,24 @@ final class HandlerRunner {
   /** Handler successes of this run: the evidence that the dependency works. */
   private final AtomicLong successes = new AtomicLong();
 
+  /** What a message that yielded had used up; its redelivery picks it up. */
+  private record Used(int attempt, long successesAtFirstTrouble, Instant firstFailure) {}
+
+  /** Keys that yielded their place. Bounded; the oldest entries go first. */
+  private final Map<String, Used> yielded =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Used> eldest) {
+              return size() > YIELDED_KEYS;
+            }
+          });
+
+  /** How many yielded keys are remembered at most. */
+  private static final int YIELDED_KEYS = 10_000;
+
   HandlerRunner(
       EngineConfig config, BreakerGate breakerGate, Metrics metrics, SafeListener listener) {
     this.config = config;
@@ -78,18 +115,28 @@ final class HandlerRunner {
     /** What to wait for before the next try: the breaker, or a backoff. */
     @Nullable Duration backoff;
 
-    /** The run's successes when this message started or last failed. */
-    long successesSeen;
+    /** The run's successes when this message first failed or was refused by the breaker, or -1. */
+    long successesAtFirstTrouble = -1;
+
+    /** Failures in a row not counted as attempts (the dependency looked down). */
+    int uncounted;
 
     Attempts(Message<Object> base) {
       this.base = base;
-      this.successesSeen = successes.get();
+      Used used = yielded.isEmpty() ? null : yielded.remove(base.key());
+      if (used != null) {
+        this.attempt = used.attempt();
+        this.successesAtFirstTrouble = used.successesAtFirstTrouble();
+        this.firstFailure = used.firstFailure();
+      }
     }
 
     Mono<Long> pause() {
       Duration b = backoff;
       backoff = null;
-      return b == null ? breakerGate.pause() : Mono.delay(b, config.scheduler());
+      return b == null
+          ? breakerGate.pause(ThreadLocalRandom.current().nextDouble())
+          : Mono.delay(b, config.scheduler());
     }
   }
 
@@ -106,6 +153,9 @@ final class HandlerRunner {
   private Mono<Result> attemptOnce(Attempts a) {
     CircuitBreaker cb = config.breaker();
     if (cb != null && !cb.tryAcquirePermission()) {
+      if (a.successesAtFirstTrouble < 0) {
+        a.successesAtFirstTrouble = successes.get();
+      }
       return Mono.empty();
     }
     int n = a.attempt;
@@ -171,12 +221,20 @@ final class HandlerRunner {
     if (err instanceof HandlerContractException || !config.retry().retryable().test(err)) {
       return Mono.just(Result.failed(err, DeadLetterReason.NON_RETRYABLE, n, first, now));
     }
-    long seen = a.successesSeen;
-    a.successesSeen = successes.get();
-    if (a.successesSeen == seen && breakerGate.tripped()) {
-      // The dependency is failing as a whole, not this message: wait for the breaker.
+    if (a.successesAtFirstTrouble < 0) {
+      a.successesAtFirstTrouble = successes.get();
+    }
+    boolean dependencyWorks = successes.get() - a.successesAtFirstTrouble > config.concurrency();
+    if (!dependencyWorks && breakerGate.tripped()) {
+      // As far as anyone can tell the dependency is down: wait for the breaker. A message that
+      // keeps failing gives its place up, so that the next probe is another message's.
+      if (++a.uncounted >= YIELD_AFTER) {
+        yielded.put(a.base.key(), new Used(n, a.successesAtFirstTrouble, first));
+        return Mono.just(new Result(null, err, null, n, first, now));
+      }
       return Mono.empty();
     }
+    a.uncounted = 0;
     if (n >= config.retry().maxAttempts()) {
       return Mono.just(Result.failed(err, DeadLetterReason.HANDLER_FAILED, n, first, now));
     }

@@ -190,7 +190,14 @@ final class LeaseFlow {
       run = heartbeat.guard(run, f);
     }
     return run.flatMap(
-            res -> res.failed() ? Mono.just(deadLetter(f, res)) : complete(f, key, fence, res))
+            res -> {
+              if (res.yielded()) {
+                return Mono.just(
+                    new Verdict.Nack(
+                        NackReason.BREAKER_OPEN, res.failure(), breakerGate.openWait()));
+              }
+              return res.failed() ? Mono.just(deadLetter(f, res)) : complete(f, key, fence, res);
+            })
         .switchIfEmpty(Mono.fromSupplier(() -> leaseLost(f, key, fence)));
   }
 

@@ -10,6 +10,12 @@ public enum NackReason {
   LEASE_LOST,
   /** The dead-letter destination did not accept the dead letter; the lease was released. */
   DEAD_LETTER_FAILED,
+  /**
+   * The circuit breaker stayed open and this message kept failing its half-open probes while no
+   * other message succeeded: it gave its place up (its lease was released, none of its attempts
+   * used) so that another message probes next.
+   */
+  BREAKER_OPEN,
   /** The pipeline stopped before the delivery finished; its lease was released. */
   STOPPED,
   /**
