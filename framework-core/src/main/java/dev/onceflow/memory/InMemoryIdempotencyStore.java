@@ -3,7 +3,6 @@ package dev.onceflow.memory;
 import dev.onceflow.store.AcquireRequest;
 import dev.onceflow.store.AcquireResult;
 import dev.onceflow.store.Completion;
-import dev.onceflow.store.Effect;
 import dev.onceflow.store.Guard;
 import dev.onceflow.store.IdempotencyStore;
 import dev.onceflow.store.Lease;
@@ -12,46 +11,49 @@ import dev.onceflow.store.RecordedOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.PriorityQueue;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
  * The in-memory {@link IdempotencyStore}: the embedded default and the reference implementation of
  * the store contract. Thread-safe; every operation is atomic under one lock, and lease expiry and
- * retention run on the injected {@link Clock}.
+ * retention run on the injected {@link Clock}. It lives in one process: two processes (or two
+ * machines) never see each other's keys.
  *
  * <p>Transactional effects are applied to an in-memory data set (strings, hashes, sets, streams)
- * under the same lock as the record, readable through {@link #data()}.
+ * under the same lock as the record, readable through {@link #data()}; they are all or nothing.
  *
- * <p>Memory: a key's state lives until its lease expired and its record's retention ran out;
- * expired state is swept as operations go, so memory is bounded by the keys seen within the
- * retention window.
+ * <p>Memory follows the live keys: a key's state is dropped once its lease expired, its record's
+ * retention ran out and its fence outlived the retention, whatever order keys were written in.
+ * Expired state is swept as operations go (a few keys per operation, in expiry order).
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
-  /** Keys per sweep of expired state: small enough to keep operations O(1) amortized. */
+  /** Expired keys dropped per operation at most: keeps every operation O(log n) amortized. */
   private static final int SWEEP_BATCH = 64;
 
   private final Clock clock;
   private final Object lock = new Object();
-  private final LinkedHashMap<String, KeyState> keys = new LinkedHashMap<>();
-  private final Data data = new Data();
-  private volatile @Nullable RuntimeException failure;
+  private final Map<String, KeyState> keys = new HashMap<>();
+
+  /** When each key may be dropped; stale entries (a key whose time moved on) are skipped. */
+  private final PriorityQueue<Expiry> expiries =
+      new PriorityQueue<>(Comparator.comparing(Expiry::at));
+
+  private final InMemoryData data = new InMemoryData(lock);
 
   /** Tokens are unique per grant: a per-store random prefix and a counter (under the lock). */
   private final String tokenPrefix = UUID.randomUUID() + ":";
 
   private long grants;
+  private volatile @Nullable RuntimeException failure;
 
   private InMemoryIdempotencyStore(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -59,7 +61,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** A store on the system clock. */
   public static InMemoryIdempotencyStore create() {
-    return new InMemoryIdempotencyStore(Clock.systemUTC());
+    return create(Clock.systemUTC());
   }
 
   /** A store on the given clock (for tests: a clock driven by a virtual-time scheduler). */
@@ -68,11 +70,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /** The data set that transactional effects write to. */
-  public Data data() {
+  public InMemoryData data() {
     return data;
   }
 
-  /** How many keys hold a lease or a record. */
+  /** How many keys hold a lease, a record or a fence still within its retention. */
   public int size() {
     synchronized (lock) {
       sweep(clock.instant(), Integer.MAX_VALUE);
@@ -93,22 +95,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.failure = null;
   }
 
+  private record Expiry(Instant at, String id) {}
+
   private static final class KeyState {
     long fence;
     @Nullable String token;
-    @Nullable String owner;
     @Nullable Instant leaseExpiresAt;
+    @Nullable Guard leaseGuard;
     @Nullable OutcomeRecord record;
     @Nullable Instant recordExpiresAt;
     @Nullable Long guardValue;
     Instant fenceExpiresAt = Instant.MIN;
+    // A contiguous guard's gap: since when later numbers wait, and the lowest waiting one.
+    @Nullable Instant gapSince;
+
+    long waitMin;
+    @Nullable Instant waitMinSeen;
   }
 
-  private static String id(String namespace, String key) {
-    return namespace.length() + ":" + namespace + ":" + key;
-  }
-
-  private <V> Mono<V> op(java.util.function.Supplier<V> body) {
+  private <V> Mono<V> op(Supplier<@Nullable V> body) {
     return Mono.fromCallable(
         () -> {
           RuntimeException f = failure;
@@ -128,52 +133,99 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         () -> {
           Instant now = clock.instant();
           sweep(now, SWEEP_BATCH);
-          String id = id(r.namespace(), r.key());
-          KeyState s = keys.get(id);
-          if (s != null) {
-            expire(s, now);
-          }
-          if (s == null) {
-            s = new KeyState();
-            keys.put(id, s);
-          }
-          boolean leased = s.token != null;
-          Guard g = r.guard();
-          if (g != null) {
-            if (s.guardValue != null && g.value() <= s.guardValue) {
-              OutcomeRecord rec = s.record;
-              if (rec != null
-                  && g.value() == s.guardValue
-                  && conflicts(rec, r.fingerprint())
-                  && !leased) {
-                return new AcquireResult.Conflict(rec, Objects.requireNonNull(r.fingerprint()));
-              }
-              return new AcquireResult.Completed(rec != null ? rec : syntheticRecord(s, now));
+          String id = InMemoryData.id(r.namespace(), r.key());
+          KeyState s = keys.computeIfAbsent(id, x -> new KeyState());
+          expire(s, now);
+          AcquireResult answer = r.guard() == null ? plain(s, r, now) : guarded(s, r, now);
+          if (answer instanceof AcquireResult.Acquired) {
+            schedule(id, s);
+          } else if (s.gapSince != null) {
+            // A gap is state too: it lives for the retention, then goes like the rest.
+            Instant until = now.plus(r.retention());
+            if (until.isAfter(s.fenceExpiresAt)) {
+              s.fenceExpiresAt = until;
+              schedule(id, s);
             }
-            if (leased) {
-              return new AcquireResult.InProgress(Objects.requireNonNull(s.leaseExpiresAt));
-            }
-            long highest = s.guardValue == null ? 0 : s.guardValue;
-            if (g.contiguous() && s.guardValue != null && g.value() > highest + 1) {
-              // A gap: an earlier sequence has not completed yet.
-              return new AcquireResult.InProgress(now);
-            }
-            return grant(s, r, now);
+          } else if (s.fence == 0 && s.token == null && s.record == null) {
+            keys.remove(id);
           }
-          if (leased) {
-            return new AcquireResult.InProgress(Objects.requireNonNull(s.leaseExpiresAt));
-          }
-          OutcomeRecord rec = s.record;
-          if (rec != null) {
-            if (conflicts(rec, r.fingerprint())) {
-              return new AcquireResult.Conflict(rec, Objects.requireNonNull(r.fingerprint()));
-            }
-            if (!(r.redrive() && rec.outcome() == RecordedOutcome.DEAD_LETTERED)) {
-              return new AcquireResult.Completed(rec);
-            }
-          }
-          return grant(s, r, now);
+          return answer;
         });
+  }
+
+  private AcquireResult plain(KeyState s, AcquireRequest r, Instant now) {
+    if (s.token != null) {
+      return new AcquireResult.InProgress(Objects.requireNonNull(s.leaseExpiresAt));
+    }
+    OutcomeRecord rec = s.record;
+    if (rec != null) {
+      if (conflicts(rec, r.fingerprint())) {
+        return new AcquireResult.Conflict(rec, Objects.requireNonNull(r.fingerprint()));
+      }
+      if (!(r.redrive() && rec.outcome() == RecordedOutcome.DEAD_LETTERED)) {
+        return new AcquireResult.Completed(rec);
+      }
+    }
+    return grant(s, r, now, 0);
+  }
+
+  private AcquireResult guarded(KeyState s, AcquireRequest r, Instant now) {
+    Guard g = Objects.requireNonNull(r.guard());
+    boolean leased = s.token != null;
+    OutcomeRecord rec = s.record;
+    if (s.guardValue != null && g.value() <= s.guardValue) {
+      boolean same = g.value() == s.guardValue;
+      if (same && rec != null && !leased) {
+        if (r.redrive() && rec.outcome() == RecordedOutcome.DEAD_LETTERED) {
+          return grant(s, r, now, 0);
+        }
+        if (conflicts(rec, r.fingerprint())) {
+          return new AcquireResult.Conflict(rec, Objects.requireNonNull(r.fingerprint()));
+        }
+      }
+      return new AcquireResult.Completed(rec != null ? rec : syntheticRecord(s, now));
+    }
+    if (leased) {
+      return new AcquireResult.InProgress(Objects.requireNonNull(s.leaseExpiresAt));
+    }
+    if (!g.contiguous()) {
+      return grant(s, r, now, 0);
+    }
+    long next = s.guardValue == null ? g.first() : s.guardValue + 1;
+    if (g.value() < next) {
+      // Below the first number of a producer the store has no state of: nothing to run.
+      return new AcquireResult.Completed(syntheticRecord(s, now));
+    }
+    if (g.value() == next) {
+      return grant(s, r, now, 0);
+    }
+    return gap(s, r, g, next, now);
+  }
+
+  /** A number beyond the next one: it waits, unless the gap outlived its timeout. */
+  private AcquireResult gap(KeyState s, AcquireRequest r, Guard g, long next, Instant now) {
+    Duration timeout = g.gapTimeout();
+    if (timeout == null) {
+      return new AcquireResult.InProgress(now);
+    }
+    if (s.gapSince == null) {
+      s.gapSince = now;
+    }
+    // The lowest number waiting is the one to grant once the gap times out; a lowest number that
+    // stopped coming back (dead-lettered by the broker itself) gives way after another timeout.
+    if (s.waitMinSeen == null
+        || g.value() < s.waitMin
+        || !now.isBefore(s.waitMinSeen.plus(timeout))) {
+      s.waitMin = g.value();
+    }
+    if (g.value() == s.waitMin) {
+      s.waitMinSeen = now;
+    }
+    Instant skipAt = s.gapSince.plus(timeout);
+    if (!now.isBefore(skipAt) && g.value() == s.waitMin) {
+      return grant(s, r, now, g.value() - next);
+    }
+    return new AcquireResult.InProgress(now.isBefore(skipAt) ? skipAt : now);
   }
 
   private static OutcomeRecord syntheticRecord(KeyState s, Instant now) {
@@ -186,33 +238,36 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         && !fingerprint.equals(rec.fingerprint());
   }
 
-  private AcquireResult grant(KeyState s, AcquireRequest r, Instant now) {
+  private AcquireResult grant(KeyState s, AcquireRequest r, Instant now, long skipped) {
     s.fence++;
     s.token = tokenPrefix + Long.toString(++grants, 36);
-    s.owner = r.owner();
     s.leaseExpiresAt = now.plus(r.leaseTtl());
-    Instant fenceUntil = now.plus(r.retention());
+    s.leaseGuard = r.guard();
+    Instant fenceUntil = now.plus(r.retention()).plus(r.leaseTtl());
     if (fenceUntil.isAfter(s.fenceExpiresAt)) {
       s.fenceExpiresAt = fenceUntil;
     }
-    return new AcquireResult.Acquired(
-        new Lease(
-            r.namespace(),
-            r.key(),
-            r.owner(),
-            s.token,
-            s.fence,
-            s.leaseExpiresAt,
-            r.fingerprint(),
-            r.guard()));
+    return new AcquireResult.Acquired(lease(s, r), skipped);
+  }
+
+  private static Lease lease(KeyState s, AcquireRequest r) {
+    return new Lease(
+        r.namespace(),
+        r.key(),
+        r.owner(),
+        Objects.requireNonNull(s.token),
+        s.fence,
+        Objects.requireNonNull(s.leaseExpiresAt),
+        r.fingerprint(),
+        r.guard());
   }
 
   /** Ends an expired lease; drops an expired record (the fence lives on while the state does). */
   private static void expire(KeyState s, Instant now) {
     if (s.token != null && !now.isBefore(Objects.requireNonNull(s.leaseExpiresAt))) {
       s.token = null;
-      s.owner = null;
       s.leaseExpiresAt = null;
+      s.leaseGuard = null;
     }
     if (s.record != null && !now.isBefore(Objects.requireNonNull(s.recordExpiresAt))) {
       s.record = null;
@@ -221,25 +276,30 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  private void schedule(String id, KeyState s) {
+    expiries.add(new Expiry(s.fenceExpiresAt, id));
+  }
+
+  /** Drops up to {@code budget} keys whose time has come, earliest first. */
   private void sweep(Instant now, int budget) {
-    Iterator<KeyState> it = keys.values().iterator();
-    int seen = 0;
-    while (it.hasNext() && seen++ < budget) {
-      KeyState s = it.next();
+    int dropped = 0;
+    Expiry next;
+    while (dropped < budget && (next = expiries.peek()) != null && !now.isBefore(next.at())) {
+      expiries.poll();
+      KeyState s = keys.get(next.id());
+      if (s == null) {
+        continue;
+      }
       expire(s, now);
       if (s.token == null && s.record == null && !now.isBefore(s.fenceExpiresAt)) {
-        // Nothing left to protect: no lease, no record, and the fence outlived its retention.
-        it.remove();
-      } else if (budget != Integer.MAX_VALUE) {
-        // Keys are kept in the order they were first seen, which is about the order they expire
-        // in: the first live one ends an incremental sweep, so that it costs O(1) amortized.
-        return;
+        keys.remove(next.id());
+        dropped++;
       }
     }
   }
 
   private @Nullable KeyState current(Lease lease, Instant now) {
-    KeyState s = keys.get(id(lease.namespace(), lease.key()));
+    KeyState s = keys.get(InMemoryData.id(lease.namespace(), lease.key()));
     if (s == null) {
       return null;
     }
@@ -259,9 +319,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return false;
           }
           data.apply(lease.namespace(), c.effects());
-          Guard g = lease.guard();
+          Guard g = s.leaseGuard;
           if (g != null) {
             s.guardValue = s.guardValue == null ? g.value() : Math.max(s.guardValue, g.value());
+            s.gapSince = null;
+            s.waitMinSeen = null;
           }
           s.record =
               new OutcomeRecord(
@@ -274,10 +336,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           s.recordExpiresAt = now.plus(c.retention());
           if (s.recordExpiresAt.isAfter(s.fenceExpiresAt)) {
             s.fenceExpiresAt = s.recordExpiresAt;
+            schedule(InMemoryData.id(lease.namespace(), lease.key()), s);
           }
           s.token = null;
-          s.owner = null;
           s.leaseExpiresAt = null;
+          s.leaseGuard = null;
           return true;
         });
   }
@@ -292,8 +355,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return false;
           }
           s.token = null;
-          s.owner = null;
           s.leaseExpiresAt = null;
+          s.leaseGuard = null;
           return true;
         });
   }
@@ -313,6 +376,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return false;
           }
           s.leaseExpiresAt = now.plus(ttl);
+          if (s.leaseExpiresAt.isAfter(s.fenceExpiresAt)) {
+            s.fenceExpiresAt = s.leaseExpiresAt;
+            schedule(InMemoryData.id(lease.namespace(), lease.key()), s);
+          }
           return true;
         });
   }
@@ -320,7 +387,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public Mono<OutcomeRecord> find(String namespace, String key) {
     return op(() -> {
-          KeyState s = keys.get(id(namespace, key));
+          KeyState s = keys.get(InMemoryData.id(namespace, key));
           if (s == null) {
             return null;
           }
@@ -328,69 +395,5 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           return s.record;
         })
         .flatMap(Mono::justOrEmpty);
-  }
-
-  /**
-   * The in-memory data set that transactional effects write, per namespace. Reads are consistent
-   * with completions (same lock).
-   */
-  public final class Data {
-    private final Map<String, String> strings = new HashMap<>();
-    private final Map<String, Map<String, String>> hashes = new HashMap<>();
-    private final Map<String, Set<String>> sets = new HashMap<>();
-    private final Map<String, List<Map<String, String>>> streams = new HashMap<>();
-
-    private Data() {}
-
-    private void apply(String ns, List<Effect> effects) {
-      for (Effect e : effects) {
-        String k = id(ns, e.key());
-        if (e instanceof Effect.HashSet hs) {
-          hashes.computeIfAbsent(k, x -> new LinkedHashMap<>()).put(hs.field(), hs.value());
-        } else if (e instanceof Effect.HashIncrement hi) {
-          hashes
-              .computeIfAbsent(k, x -> new LinkedHashMap<>())
-              .merge(
-                  hi.field(),
-                  Long.toString(hi.delta()),
-                  (a, b) -> Long.toString(Long.parseLong(a) + Long.parseLong(b)));
-        } else if (e instanceof Effect.SetValue sv) {
-          strings.put(k, sv.value());
-        } else if (e instanceof Effect.Increment in) {
-          strings.merge(
-              k,
-              Long.toString(in.delta()),
-              (a, b) -> Long.toString(Long.parseLong(a) + Long.parseLong(b)));
-        } else if (e instanceof Effect.SetAdd sa) {
-          sets.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(sa.member());
-        } else if (e instanceof Effect.StreamAdd xa) {
-          streams.computeIfAbsent(k, x -> new ArrayList<>()).add(xa.fields());
-        }
-      }
-    }
-
-    public @Nullable String get(String namespace, String key) {
-      synchronized (lock) {
-        return strings.get(id(namespace, key));
-      }
-    }
-
-    public Map<String, String> hash(String namespace, String key) {
-      synchronized (lock) {
-        return Map.copyOf(hashes.getOrDefault(id(namespace, key), Map.of()));
-      }
-    }
-
-    public Set<String> members(String namespace, String key) {
-      synchronized (lock) {
-        return Set.copyOf(sets.getOrDefault(id(namespace, key), Set.of()));
-      }
-    }
-
-    public List<Map<String, String>> stream(String namespace, String key) {
-      synchronized (lock) {
-        return List.copyOf(streams.getOrDefault(id(namespace, key), List.of()));
-      }
-    }
   }
 }

@@ -6,10 +6,23 @@ import java.util.Objects;
 /** The answer of {@link IdempotencyStore#acquire(AcquireRequest)}: exactly one of four. */
 public sealed interface AcquireResult {
 
-  /** The key is yours: run the handler, then complete or release the lease. */
-  record Acquired(Lease lease) implements AcquireResult {
+  /**
+   * The key is yours: run the handler, then complete or release the lease.
+   *
+   * @param lease the lease
+   * @param skipped under a contiguous {@link Guard}: how many sequence numbers before this one were
+   *     given up because the gap outlived the guard's {@link Guard#gapTimeout()}; 0 otherwise
+   */
+  record Acquired(Lease lease, long skipped) implements AcquireResult {
     public Acquired {
       Objects.requireNonNull(lease, "lease");
+      if (skipped < 0) {
+        throw new IllegalArgumentException("skipped must not be negative, but was " + skipped);
+      }
+    }
+
+    public Acquired(Lease lease) {
+      this(lease, 0);
     }
   }
 

@@ -23,6 +23,18 @@ import reactor.core.publisher.Mono;
  *       taken over, or already completed or released).
  *   <li>Failures are signalled as {@link StoreException}: the caller cannot tell whether the
  *       operation happened and must not ack.
+ *   <li><b>A timed-out call may have been applied.</b> When a call times out or is cancelled after
+ *       it may have reached the server, the store itself cleans up what it may have granted: once
+ *       the server answers again it releases, by compare-and-set on the token it sent, the lease an
+ *       unanswered {@code acquire} may hold, so that an outage never strands a key for a whole
+ *       lease.
+ *   <li>Transactional effects are all or nothing: {@code complete} checks every effect before it
+ *       writes anything (types, integers, overflow); when one cannot apply it signals {@link
+ *       EffectRejectedException}, writes neither effects nor record and leaves the lease as it was.
+ *       Other completions, even of the same batch, are not affected.
+ *   <li>Guards ({@link Guard}) keep the highest value completed under a key, processed or
+ *       dead-lettered; a contiguous guard grants its first number to a key without state and skips
+ *       a gap only after the guard's gap timeout, reporting how many numbers it skipped.
  * </ul>
  *
  * <p>All methods are non-blocking and build their command per subscription, so a re-subscription

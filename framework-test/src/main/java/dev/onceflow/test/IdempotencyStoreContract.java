@@ -7,6 +7,7 @@ import dev.onceflow.store.AcquireRequest;
 import dev.onceflow.store.AcquireResult;
 import dev.onceflow.store.Completion;
 import dev.onceflow.store.Effect;
+import dev.onceflow.store.EffectRejectedException;
 import dev.onceflow.store.Guard;
 import dev.onceflow.store.IdempotencyStore;
 import dev.onceflow.store.Lease;
@@ -434,6 +435,89 @@ public abstract class IdempotencyStoreContract {
     assertThat(value(ns, "n:{k}")).isNull();
   }
 
+  @Test
+  void anEffectThatWouldOverflowRejectsTheWholeCompletionAndWritesNothing() {
+    String c = "c:{k}";
+    String h = "h:{k}";
+    Lease lease = acquired(request("k", LONG));
+    List<Effect> effects =
+        List.of(
+            Effect.hset(h, "status", "paid"),
+            Effect.incrBy(c, 5),
+            Effect.hincrBy(h, "n", Long.MAX_VALUE),
+            Effect.hincrBy(h, "n", 1));
+    StepVerifier.create(store().complete(lease, Completion.processed(null, RETAIN, effects)))
+        .expectError(EffectRejectedException.class)
+        .verify(Duration.ofSeconds(10));
+    assertThat(hash(ns, h)).isEmpty();
+    assertThat(value(ns, c)).isNull();
+    assertThat(store().find(ns, "k").block()).isNull();
+  }
+
+  @Test
+  void anEffectOnAStoredValueThatCannotApplyIsRejected() {
+    String big = "big:{k}";
+    Lease first = acquired(request("k", LONG));
+    assertThat(
+            complete(
+                first,
+                Completion.processed(null, RETAIN, List.of(Effect.incrBy(big, Long.MAX_VALUE)))))
+        .isTrue();
+    // Effect keys of one slot in Redis Cluster: reuse the {k} hash tag from other message keys.
+    Lease second = acquired(request("k2{k}", LONG));
+    StepVerifier.create(
+            store()
+                .complete(
+                    second,
+                    Completion.processed(
+                        null, RETAIN, List.of(Effect.set("s:{k}", "x"), Effect.incrBy(big, 2)))))
+        .expectError(EffectRejectedException.class)
+        .verify(Duration.ofSeconds(10));
+    assertThat(value(ns, "s:{k}")).isNull();
+    assertThat(value(ns, big)).isEqualTo(Long.toString(Long.MAX_VALUE));
+    StepVerifier.create(
+            store()
+                .complete(
+                    second,
+                    Completion.processed(null, RETAIN, List.of(Effect.hset(big, "f", "v")))))
+        .expectError(EffectRejectedException.class)
+        .verify(Duration.ofSeconds(10));
+    // Nothing was written, so the lease still holds and can complete without the bad effect.
+    assertThat(complete(second, Completion.processed(null, RETAIN))).isTrue();
+  }
+
+  @Test
+  void aRejectedCompletionDoesNotAffectOthersSentAtTheSameTime() {
+    int n = 50;
+    String big = "big:{max}";
+    Lease setup = acquired(request("max", LONG));
+    assertThat(
+            complete(
+                setup,
+                Completion.processed(null, RETAIN, List.of(Effect.incrBy(big, Long.MAX_VALUE)))))
+        .isTrue();
+    List<Lease> leases = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      // Keys of the {max} slot, so that Redis Cluster can apply every effect with its record.
+      leases.add(acquired(request("batch-" + i + "{max}", LONG)));
+    }
+    List<Mono<Boolean>> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Effect e = i % 10 == 3 ? Effect.incrBy(big, 1) : Effect.incrBy("n" + i + ":{max}", 1);
+      calls.add(
+          store()
+              .complete(leases.get(i), Completion.processed(null, RETAIN, List.of(e)))
+              .onErrorResume(EffectRejectedException.class, x -> Mono.just(false)));
+    }
+    List<Boolean> results = Flux.mergeSequential(calls).collectList().block(Duration.ofSeconds(10));
+    for (int i = 0; i < n; i++) {
+      boolean rejected = i % 10 == 3;
+      assertThat(results.get(i)).as("completion %d", i).isEqualTo(!rejected);
+      assertThat(value(ns, "n" + i + ":{max}")).isEqualTo(rejected ? null : "1");
+    }
+    assertThat(value(ns, big)).isEqualTo(Long.toString(Long.MAX_VALUE));
+  }
+
   // ------------------------------------------------------------------ guards
 
   @Test
@@ -518,6 +602,104 @@ public abstract class IdempotencyStoreContract {
     assertThat(dup).isInstanceOf(AcquireResult.Completed.class);
     assertThat(((AcquireResult.Completed) dup).record().guardValue()).isEqualTo(3L);
     assertThat(s3.fence()).isGreaterThan(s2.fence());
+  }
+
+  @Test
+  void aProducerSeenForTheFirstTimeStartsAtItsFirstNumber() {
+    AcquireRequest base = request("producer-new", LONG);
+    assertThat(acquire(base.withGuard(Guard.sequence(2))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+    Lease s1 = acquired(base.withGuard(Guard.sequence(1)));
+    assertThat(complete(s1, Completion.processed(null, RETAIN))).isTrue();
+    Lease s2 = acquired(base.withGuard(Guard.sequence(2)));
+    assertThat(complete(s2, Completion.processed(null, RETAIN))).isTrue();
+
+    AcquireRequest other = request("producer-from-5", LONG);
+    assertThat(acquire(other.withGuard(Guard.sequence(6, 5, null))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+    assertThat(acquired(other.withGuard(Guard.sequence(5, 5, null))).fence()).isPositive();
+  }
+
+  @Test
+  void aDeadLetteredSequenceAdvancesTheGuard() {
+    AcquireRequest base = request("producer-dl", LONG);
+    Lease s1 = acquired(base.withGuard(Guard.sequence(1)));
+    assertThat(complete(s1, Completion.deadLettered(RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.sequence(1))))
+        .isInstanceOf(AcquireResult.Completed.class);
+    Lease s2 = acquired(base.withGuard(Guard.sequence(2)));
+    assertThat(s2.fence()).isGreaterThan(s1.fence());
+  }
+
+  @Test
+  void aGapOlderThanItsTimeoutIsSkippedAtTheLowestWaitingNumber() {
+    Duration gapTimeout = Duration.ofMillis(400);
+    AcquireRequest base = request("producer-gap", LONG);
+    Lease s1 = acquired(base.withGuard(Guard.sequence(1, 1, gapTimeout)));
+    assertThat(complete(s1, Completion.processed(null, RETAIN))).isTrue();
+    // 2 is lost; 4 and 3 wait for it.
+    assertThat(acquire(base.withGuard(Guard.sequence(4, 1, gapTimeout))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+    assertThat(acquire(base.withGuard(Guard.sequence(3, 1, gapTimeout))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+    long[] skipped = new long[1];
+    Lease[] granted = new Lease[1];
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              // 4 never jumps ahead of the lower waiting 3.
+              assertThat(acquire(base.withGuard(Guard.sequence(4, 1, gapTimeout))))
+                  .isInstanceOf(AcquireResult.InProgress.class);
+              AcquireResult r = acquire(base.withGuard(Guard.sequence(3, 1, gapTimeout)));
+              if (r instanceof AcquireResult.Acquired a) {
+                skipped[0] = a.skipped();
+                granted[0] = a.lease();
+                return true;
+              }
+              assertThat(r).isInstanceOf(AcquireResult.InProgress.class);
+              return false;
+            });
+    assertThat(skipped[0]).isEqualTo(1);
+    assertThat(complete(granted[0], Completion.processed(null, RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.sequence(2, 1, gapTimeout))))
+        .isInstanceOf(AcquireResult.Completed.class);
+    AcquireResult four = acquire(base.withGuard(Guard.sequence(4, 1, gapTimeout)));
+    assertThat(four).isInstanceOf(AcquireResult.Acquired.class);
+    assertThat(((AcquireResult.Acquired) four).skipped()).isZero();
+  }
+
+  @Test
+  void withoutAGapTimeoutAGapWaitsForEver() throws InterruptedException {
+    AcquireRequest base = request("producer-wait", LONG);
+    Lease s1 = acquired(base.withGuard(Guard.sequence(1)));
+    assertThat(complete(s1, Completion.processed(null, RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.sequence(3))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+    Thread.sleep(300);
+    assertThat(acquire(base.withGuard(Guard.sequence(3))))
+        .isInstanceOf(AcquireResult.InProgress.class);
+  }
+
+  @Test
+  void aRedriveOfTheHighestDeadLetteredVersionIsGrantedAndAnOlderOneIsStale() {
+    AcquireRequest base = request("entity-9", LONG);
+    Lease v5 = acquired(base.withGuard(Guard.version(5)));
+    assertThat(complete(v5, Completion.deadLettered(RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.version(5))))
+        .isInstanceOf(AcquireResult.Completed.class);
+    Lease redriven = acquired(base.withGuard(Guard.version(5)).withRedrive(true));
+    assertThat(redriven.fence()).isGreaterThan(v5.fence());
+    assertThat(complete(redriven, Completion.processed(null, RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.version(5)).withRedrive(true)))
+        .isInstanceOf(AcquireResult.Completed.class);
+    assertThat(store().find(ns, "entity-9").block().outcome()).isEqualTo(RecordedOutcome.PROCESSED);
+
+    Lease v7 = acquired(base.withGuard(Guard.version(7)));
+    assertThat(complete(v7, Completion.deadLettered(RETAIN))).isTrue();
+    assertThat(acquire(base.withGuard(Guard.version(6)).withRedrive(true)))
+        .isInstanceOf(AcquireResult.Completed.class);
   }
 
   // ------------------------------------------------------------------ concurrency

@@ -2,12 +2,12 @@ package dev.onceflow.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;

@@ -4,16 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.onceflow.deadletter.DeadLetter;
 import dev.onceflow.deadletter.DeadLetterReason;
+import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
+import dev.onceflow.outcome.NackReason;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
-import dev.onceflow.outcome.NackReason;
 import dev.onceflow.pipeline.NonRetryableException;
 import dev.onceflow.pipeline.Onceflow;
-import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.PipelineBuilder;
 import dev.onceflow.pipeline.ResultCodec;
@@ -176,7 +176,13 @@ class PipelineSemanticsTest {
             .block();
     assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
     source.publish("k", "a different payload");
-    Pipeline<String, String> p = countingPipeline(store);
+    // Fingerprints are opt-in for messages: this pipeline opts in.
+    Pipeline<String, String> p =
+        base(store)
+            .deduplicate(Dedup.byMessageId(store).lease(Duration.ofSeconds(30)).fingerprint(true))
+            .<String>handle(m -> Mono.just(m.payload()))
+            .concurrency(1)
+            .build();
 
     List<Outcome<String>> firstOutcomes = new CopyOnWriteArrayList<>();
     Disposable running = p.outcomes().take(1).subscribe(firstOutcomes::add);

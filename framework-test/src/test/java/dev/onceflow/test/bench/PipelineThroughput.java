@@ -1,10 +1,10 @@
 package dev.onceflow.test.bench;
 
+import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.memory.InMemorySource;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.store.Effect;
