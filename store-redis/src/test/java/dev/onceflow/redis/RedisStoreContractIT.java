@@ -9,14 +9,11 @@ import dev.onceflow.store.Effect;
 import dev.onceflow.store.EffectRejectedException;
 import dev.onceflow.store.Lease;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanIterator;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,20 +51,7 @@ class RedisStoreContractIT extends RedisContractSupport {
   @AfterAll
   static void cleanUp() {
     if (connection != null) {
-      RedisCommands<String, String> sync = connection.sync();
-      List<String> batch = new ArrayList<>();
-      ScanIterator<String> it =
-          ScanIterator.scan(sync, ScanArgs.Builder.matches(PREFIX + ":*").limit(1000));
-      while (it.hasNext()) {
-        batch.add(it.next());
-        if (batch.size() == 1000) {
-          sync.unlink(batch.toArray(String[]::new));
-          batch.clear();
-        }
-      }
-      if (!batch.isEmpty()) {
-        sync.unlink(batch.toArray(String[]::new));
-      }
+      RedisTestSupport.unlinkAll(connection.sync(), PREFIX + ":");
       connection.close();
     }
     if (client != null) {

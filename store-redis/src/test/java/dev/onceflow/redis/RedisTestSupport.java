@@ -163,6 +163,25 @@ final class RedisTestSupport {
     }
   }
 
+  /** Deletes every key under a prefix (SCAN + UNLINK), never the whole database. */
+  static void unlinkAll(
+      io.lettuce.core.api.sync.RedisCommands<String, String> sync, String prefix) {
+    List<String> batch = new ArrayList<>();
+    io.lettuce.core.ScanIterator<String> it =
+        io.lettuce.core.ScanIterator.scan(
+            sync, io.lettuce.core.ScanArgs.Builder.matches(prefix + "*").limit(1000));
+    while (it.hasNext()) {
+      batch.add(it.next());
+      if (batch.size() == 1000) {
+        sync.unlink(batch.toArray(String[]::new));
+        batch.clear();
+      }
+    }
+    if (!batch.isEmpty()) {
+      sync.unlink(batch.toArray(String[]::new));
+    }
+  }
+
   /** Deletes the store's function library (only this version's) from a server, if loaded. */
   static void deleteLibrary(io.lettuce.core.api.sync.RedisCommands<String, String> r) {
     try {

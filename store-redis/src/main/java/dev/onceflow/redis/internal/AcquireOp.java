@@ -90,14 +90,14 @@ public final class AcquireOp extends Op<AcquireResult> {
   }
 
   @Override
-  void reply(Object item, Dispatcher d) {
+  void reply(Object item, long now, Dispatcher d) {
     if (elsewhere(item)) {
       d.resend(this, item);
       return;
     }
     AcquireResult result;
     try {
-      result = decode(item);
+      result = decode(item, now);
     } catch (RuntimeException e) {
       error(d.failure(this, e));
       return;
@@ -120,38 +120,33 @@ public final class AcquireOp extends Op<AcquireResult> {
     super.fail(error, maybeApplied, d);
   }
 
-  private AcquireResult decode(Object item) {
+  private AcquireResult decode(Object item, long now) {
+    if (item instanceof Long n) {
+      if (n > 0) {
+        return new AcquireResult.Acquired(lease(n, now + Ascii.millis(request.leaseTtl())));
+      }
+      return new AcquireResult.InProgress(Instant.ofEpochMilli(-n));
+    }
+    if (item instanceof byte[] v) {
+      return new AcquireResult.Completed(RecordFormat.of(v).record());
+    }
     if (!(item instanceof List<?> l) || l.isEmpty() || !(l.get(0) instanceof Long code)) {
       throw unexpected(this, item);
     }
-    AcquireRequest r = request;
     switch (code.intValue()) {
       case 1:
-        return new AcquireResult.Acquired(
-            new Lease(
-                r.namespace(),
-                r.key(),
-                r.owner(),
-                tokenString(),
-                (Long) l.get(1),
-                Instant.ofEpochMilli((Long) l.get(2)),
-                r.fingerprint(),
-                r.guard()),
-            (Long) l.get(3));
-      case 2:
-        return new AcquireResult.Completed(RecordFormat.of((byte[]) l.get(1)).record());
-      case 3:
-        return new AcquireResult.InProgress(Instant.ofEpochMilli((Long) l.get(1)));
+        return new AcquireResult.Acquired(lease((Long) l.get(1), (Long) l.get(2)), (Long) l.get(3));
       case 4:
         return new AcquireResult.Conflict(
-            RecordFormat.of((byte[]) l.get(1)).record(), Objects.requireNonNull(r.fingerprint()));
+            RecordFormat.of((byte[]) l.get(1)).record(),
+            Objects.requireNonNull(request.fingerprint()));
       case 5:
-        byte[] guard = (byte[]) l.get(3);
+        byte[] guard = (byte[]) l.get(2);
         return new AcquireResult.Completed(
             new OutcomeRecord(
                 RecordedOutcome.PROCESSED,
                 null,
-                Instant.ofEpochMilli((Long) l.get(2)),
+                Instant.ofEpochMilli(now),
                 (Long) l.get(1),
                 null,
                 guard.length == 0
@@ -160,5 +155,18 @@ public final class AcquireOp extends Op<AcquireResult> {
       default:
         throw unexpected(this, item);
     }
+  }
+
+  private Lease lease(long fence, long expiresAt) {
+    AcquireRequest r = request;
+    return new Lease(
+        r.namespace(),
+        r.key(),
+        r.owner(),
+        tokenString(),
+        fence,
+        Instant.ofEpochMilli(expiresAt),
+        r.fingerprint(),
+        r.guard());
   }
 }

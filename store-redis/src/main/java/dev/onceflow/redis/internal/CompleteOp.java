@@ -49,7 +49,11 @@ public final class CompleteOp extends FlagOp {
     for (Effect e : completion.effects()) {
       encodeEffect(e, effectArgs);
     }
-    this.plain = effectKeys.length == 0 && lease.fingerprint() == null && lease.guard() == null;
+    this.plain =
+        effectKeys.length == 0
+            && lease.fingerprint() == null
+            && lease.guard() == null
+            && completion.outcome() == RecordedOutcome.PROCESSED;
   }
 
   @Override
@@ -70,7 +74,7 @@ public final class CompleteOp extends FlagOp {
   @Override
   int argCount() {
     if (plain) {
-      return completion.result() == null ? 4 : 5;
+      return completion.result() == null ? 3 : 4;
     }
     return 10 + effectArgs.size();
   }
@@ -86,14 +90,14 @@ public final class CompleteOp extends FlagOp {
     byte[] result = completion.result();
     a[i + 1] = token;
     a[i + 2] = Ascii.number(Ascii.millis(completion.retention()));
-    a[i + 3] = completion.outcome() == RecordedOutcome.DEAD_LETTERED ? DEAD_LETTERED : PROCESSED;
     if (plain) {
       a[i] = result == null ? WITHOUT_RESULT : WITH_RESULT;
       if (result != null) {
-        a[i + 4] = result;
+        a[i + 3] = result;
       }
       return;
     }
+    a[i + 3] = completion.outcome() == RecordedOutcome.DEAD_LETTERED ? DEAD_LETTERED : PROCESSED;
     a[i] = FULL;
     String fp = lease.fingerprint();
     Guard g = lease.guard();

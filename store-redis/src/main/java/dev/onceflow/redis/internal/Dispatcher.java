@@ -221,10 +221,10 @@ public final class Dispatcher implements AutoCloseable {
         return;
       }
       orphans.flush();
-      if (reply.size() != batch.size()) {
+      if (reply.size() != batch.size() + 1 || !(reply.get(0) instanceof Long now)) {
         StoreException e =
             new StoreException(
-                "Redis answered " + reply.size() + " results to a batch of " + batch.size());
+                "Redis answered " + reply.size() + " values to a batch of " + batch.size());
         batch.forEach(op -> op.fail(e, true, this));
         return;
       }
@@ -232,7 +232,7 @@ public final class Dispatcher implements AutoCloseable {
       List<Object> heldItems = null;
       for (int i = 0; i < batch.size(); i++) {
         Op<?> op = batch.get(i);
-        Object item = reply.get(i);
+        Object item = reply.get(i + 1);
         if (acks != null && op.completes() && !Op.elsewhere(item)) {
           if (held == null) {
             held = new ArrayList<>();
@@ -241,13 +241,13 @@ public final class Dispatcher implements AutoCloseable {
           held.add(op);
           heldItems.add(item);
         } else {
-          op.reply(item, this);
+          op.reply(item, now, this);
         }
       }
       if (held != null) {
         List<Op<?>> ops = held;
         List<Object> items = heldItems;
-        acks.whenComplete((n, e) -> acknowledged(ops, items, n, e));
+        acks.whenComplete((n, e) -> acknowledged(ops, items, now, n, e));
       }
     } finally {
       c.exit();
@@ -255,16 +255,20 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void acknowledged(
-      List<Op<?>> ops, List<Object> items, @Nullable Long replicas, @Nullable Throwable error) {
+      List<Op<?>> ops,
+      List<Object> items,
+      long now,
+      @Nullable Long replicas,
+      @Nullable Throwable error) {
     Coalescing c = Coalescing.enter();
     try {
       for (int i = 0; i < ops.size(); i++) {
         Op<?> op = ops.get(i);
         Object item = items.get(i);
         if (error == null && replicas != null && replicas >= waitReplicas) {
-          op.reply(item, this);
+          op.reply(item, now, this);
         } else if (item instanceof Long l && l == 0L) {
-          op.reply(item, this); // nothing was written: nothing to wait for
+          op.reply(item, now, this); // nothing was written: nothing to wait for
         } else {
           op.fail(
               new StoreException(

@@ -10,7 +10,7 @@ abstract class FlagOp extends Op<Boolean> {
   }
 
   @Override
-  final void reply(Object item, Dispatcher d) {
+  final void reply(Object item, long now, Dispatcher d) {
     if (elsewhere(item)) {
       d.resend(this, item);
     } else if (item instanceof Long l) {

@@ -117,7 +117,7 @@ public final class LeaseOp {
     }
 
     @Override
-    void reply(Object item, Dispatcher d) {
+    void reply(Object item, long now, Dispatcher d) {
       if (elsewhere(item)) {
         d.resend(this, item);
       } else if (item instanceof byte[] v) {

@@ -50,8 +50,12 @@ public abstract class Op<T> extends Operators.MonoSubscriber<T, T> {
 
   abstract void encodeArgs(byte[][] args, int ai);
 
-  /** Decodes its part of the reply and emits (or leaves that to {@code d}, see ELSEWHERE). */
-  abstract void reply(Object item, Dispatcher d);
+  /**
+   * Decodes its part of the reply and emits (or leaves that to {@code d}, see ELSEWHERE).
+   *
+   * @param now the server's time when it ran the batch, in epoch milliseconds
+   */
+  abstract void reply(Object item, long now, Dispatcher d);
 
   /** True for a completion: it may have to wait for replicas before it emits. */
   boolean completes() {

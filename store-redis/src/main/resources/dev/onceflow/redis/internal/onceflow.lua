@@ -17,28 +17,42 @@
 --   A token leaseMs keepMs retentionMs flags fp guard first gapMs
 --                                                acquire; flags: f fingerprint, g guard,
 --                                                c contiguous, t gap timeout, r redrive
---   c token retentionMs outcome result           complete with a result, nothing else
---   k token retentionMs outcome                  complete without a result, nothing else
+--   c token retentionMs result                   complete PROCESSED with a result, nothing else
+--   k token retentionMs                          complete PROCESSED without a result, nothing else
 --   C token retentionMs outcome flags fp result guard nEffects nEffectArgs effectArgs...
 --                                                complete; flags: f fingerprint, r result, g guard
 --   r token                                      release
 --   e token ttlMs                                extend
 --   f                                            find the record
--- Replies one value per operation:
---   acquire  {1, fence, leaseExpiresAt, skipped} | {2, value} completed | {3, expiresAt} in
---            progress | {4, value} conflict | {5, fence, now, guardValue} completed, no record
+-- Replies the server time (ms), then one value per operation:
+--   acquire  fence > 0: acquired, the lease ends at now + leaseMs | -expiresAt: in progress
+--            | the key's value: completed | {1, fence, leaseExpiresAt, skipped}: acquired after a
+--            gap | {4, value}: conflict | {5, fence, guardValue}: completed, no record (guards)
 --   complete 1 written | 0 lease lost | an error text (an effect cannot apply; nothing written)
 --   release, extend  1 done | 0 lease lost;  find  the value | 0 none
+-- The hot paths (a fresh key, a duplicate, a plain completion) avoid unpacking the whole value,
+-- converting numbers to text and building tables: those cost more than the commands.
 
 local F = '>BI6I6I6I6I6I6BBBI1c0I1c0I1c0I4c0I4c0'
 local HEAD = '>BI6I6I6I6'
+local HEAD7 = '>BI6I6I6I6I6I6'
+-- What follows the lease expiry in a fresh lease: no record, outcome or flags (21 bytes).
+local NO_RECORD = '\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0'
+-- What follows the token when there is no guard value, gap, fingerprint or result (10 bytes).
+local EMPTY_TAIL = '\0\0\0\0\0\0\0\0\0\0'
+-- A PROCESSED record's flags and empty sections, before its result: without one, with one.
+local PROCESSED_NO_RESULT = 'P\0\0\0\0\0\0\0\0\0\0\0\0\0'
+local PROCESSED_RESULT = 'P\0\1\0\0\0\0\0\0\0'
 local NXGET = __NXGET__
 local B = 1000000000
 local D = 68
 -- Libraries are bound when the batch runs: a function library sees only part of them at load.
-local floor, tonumber, tostring, unpack, sub, byte, find, format
+local floor, tonumber, tostring, unpack, sub, byte, char, find, format
 local call, spack, sunpack
 local now = 0
+-- Per batch: the head of a fresh lease for the last (lease, keep) arguments, and the last
+-- retention; the operations of one batch mostly share them.
+local freshLease, freshKeep, freshHead, lastRetention, lastRetentionMs
 
 -- Compares two canonical decimal strings of Java longs without losing precision.
 local function cmp(a, b)
@@ -135,10 +149,17 @@ local function load(v)
   return s
 end
 
+-- Writes the state; the key's expiry moves only when it grows (KEEPTTL spares a conversion).
 local function save(k, s, keep)
+  local same = keep <= s.keep and s.v
   if keep > s.keep then s.keep = keep end
-  call('SET', k, pack(s.fence, s.keep, s.lx, s.rx, s.cat, s.rf, s.o, s.hf, s.hr, s.tok, s.gv,
-    s.gap, s.fp, s.res), 'PXAT', s.keep)
+  local v = pack(s.fence, s.keep, s.lx, s.rx, s.cat, s.rf, s.o, s.hf, s.hr, s.tok, s.gv, s.gap,
+    s.fp, s.res)
+  if same then
+    call('SET', k, v, 'KEEPTTL')
+  else
+    call('SET', k, v, 'PXAT', s.keep)
+  end
 end
 
 -- ------------------------------------------------------------------ acquire
@@ -148,6 +169,7 @@ local function grant(k, s, tok, leaseMs, keepMs, skipped)
   s.tok = tok
   s.lx = now + leaseMs
   save(k, s, now + keepMs)
+  if skipped == 0 then return s.fence end
   return {1, s.fence, s.lx, skipped}
 end
 
@@ -156,10 +178,10 @@ local function conflicts(s, hasFp, fp)
 end
 
 local function plain(k, s, tok, leaseMs, keepMs, hasFp, fp, redrive)
-  if s.lx > 0 then return {3, s.lx} end
+  if s.lx > 0 then return -s.lx end
   if s.rx > 0 then
     if conflicts(s, hasFp, fp) then return {4, s.v} end
-    if not (redrive and s.o == D) then return {2, s.v} end
+    if not (redrive and s.o == D) then return s.v end
   end
   return grant(k, s, tok, leaseMs, keepMs, 0)
 end
@@ -168,7 +190,7 @@ end
 -- timeout and it is the lowest number waiting (a lowest number that stopped coming back gives
 -- way after another timeout).
 local function gap(k, s, r, nxt)
-  if not r.gapMs then return {3, now} end
+  if not r.gapMs then return -now end
   local since, seen, wmin = false, false, false
   if s.gap ~= '' then
     local i = find(s.gap, ',', 1, true)
@@ -188,8 +210,8 @@ local function gap(k, s, r, nxt)
     return grant(k, s, r.tok, r.leaseMs, r.keepMs, diff(r.g, nxt))
   end
   save(k, s, now + r.retMs)
-  if now < skipAt then return {3, skipAt} end
-  return {3, now}
+  if now < skipAt then return -skipAt end
+  return -now
 end
 
 local function guarded(k, s, r)
@@ -199,30 +221,43 @@ local function guarded(k, s, r)
       if r.redrive and s.o == D then return grant(k, s, r.tok, r.leaseMs, r.keepMs, 0) end
       if conflicts(s, r.hasFp, r.fp) then return {4, s.v} end
     end
-    if s.rx > 0 then return {2, s.v} end
-    return {5, s.fence, now, s.gv}
+    if s.rx > 0 then return s.v end
+    return {5, s.fence, s.gv}
   end
-  if s.lx > 0 then return {3, s.lx} end
+  if s.lx > 0 then return -s.lx end
   if not r.contiguous then return grant(k, s, r.tok, r.leaseMs, r.keepMs, 0) end
   local nxt = r.first
   if s.gv ~= '' then nxt = inc(s.gv) end
   local c = cmp(g, nxt)
-  if c < 0 then return {5, s.fence, now, s.gv} end
+  if c < 0 then return {5, s.fence, s.gv} end
   if c == 0 then return grant(k, s, r.tok, r.leaseMs, r.keepMs, 0) end
   return gap(k, s, r, nxt)
 end
 
-local function acquirePlain(k, tok, leaseMs, keepMs)
+-- A plain acquisition: a fresh key costs one command; a duplicate or a live lease is answered
+-- from the lease and record expiries alone.
+local function acquirePlain(k, tok, leaseArg, keepArg)
+  if leaseArg ~= freshLease or keepArg ~= freshKeep then
+    freshLease, freshKeep = leaseArg, keepArg
+    freshHead = spack('>BI6I6I6', 1, 1, now + tonumber(keepArg), now + tonumber(leaseArg))
+      .. NO_RECORD
+  end
+  local fresh = freshHead .. char(#tok) .. tok .. EMPTY_TAIL
   local v
   if NXGET then
-    local x, keep = now + leaseMs, now + keepMs
-    v = call('SET', k, spack(F, 1, 1, keep, x, 0, 0, 0, 0, 0, 0, #tok, tok, 0, '', 0, '', 0, '',
-      0, ''), 'NX', 'GET', 'PXAT', keep)
-    if not v then return {1, 1, x, 0} end
+    v = call('SET', k, fresh, 'NX', 'GET', 'PX', keepArg)
+    if not v then return 1 end
   else
     v = call('GET', k)
+    if not v then
+      call('SET', k, fresh, 'PX', keepArg)
+      return 1
+    end
   end
-  return plain(k, load(v), tok, leaseMs, keepMs, false, '', false)
+  local _, _, _, lx, rx = sunpack(HEAD, v)
+  if lx > now then return -lx end
+  if rx > now then return v end
+  return grant(k, load(v), tok, tonumber(leaseArg), tonumber(keepArg), 0)
 end
 
 local function acquireFull(k, args, a)
@@ -327,16 +362,50 @@ end
 
 -- ------------------------------------------------------------------ complete, release, extend
 
-local function completeFast(k, tok, retMs, o, hr, res)
+-- Writes the record over a state whose lease the token holds.
+local function record(k, s, retMs, o, hasFp, fp, hasRes, res, g)
+  if g then
+    if s.gv == '' or cmp(g, s.gv) > 0 then s.gv = g end
+    s.gap = ''
+  end
+  s.o = o
+  s.cat = now
+  s.rf = s.fence
+  s.rx = now + retMs
+  s.hf, s.fp, s.hr, s.res = 0, '', 0, ''
+  if hasFp then s.hf = 1; s.fp = fp end
+  if hasRes then s.hr = 1; s.res = res end
+  s.lx = 0
+  s.tok = ''
+  save(k, s, s.rx)
+  return 1
+end
+
+-- A plain PROCESSED completion (res is nil for none): when the key holds only the lease, the new
+-- value is built from the old one's head without unpacking it all.
+local function completeFast(k, tok, retMs, res)
   local v = call('GET', k)
   if not v then return 0 end
-  local _, fence, keep, lx, rx, _, _, _, _, _, otok, gv, gp = sunpack(F, v)
-  if lx <= now or otok ~= tok then return 0 end
-  if rx <= now then gv = '' end
-  local rxn = now + retMs
-  if rxn > keep then keep = rxn end
-  call('SET', k, spack(F, 1, fence, keep, 0, rxn, now, fence, o, 0, hr, 0, '', #gv, gv, #gp, gp,
-    0, '', #res, res), 'PXAT', keep)
+  local _, fence, keep, lx = sunpack('>BI6I6I6', v)
+  local tl = byte(v, 41)
+  if lx <= now or tl ~= #tok or sub(v, 42, 41 + tl) ~= tok then return 0 end
+  if sub(v, 42 + tl) ~= EMPTY_TAIL then
+    return record(k, load(v), retMs, 80, false, '', res ~= nil, res or '', nil)
+  end
+  local rx = now + retMs
+  local grows = rx > keep
+  if grows then keep = rx end
+  local nv = spack(HEAD7, 1, fence, keep, 0, rx, now, fence)
+  if res then
+    nv = nv .. PROCESSED_RESULT .. spack('>I4', #res) .. res
+  else
+    nv = nv .. PROCESSED_NO_RESULT
+  end
+  if grows then
+    call('SET', k, nv, 'PXAT', keep)
+  else
+    call('SET', k, nv, 'KEEPTTL')
+  end
   return 1
 end
 
@@ -351,25 +420,10 @@ local function completeFull(keys, ki, args, a)
     applyEffects(keys, ki + 1, args, a + 10, n)
   end
   local flags = args[a + 4]
-  if find(flags, 'g', 1, true) then
-    local g = args[a + 7]
-    if s.gv == '' or cmp(g, s.gv) > 0 then s.gv = g end
-    s.gap = ''
-  end
-  s.o = byte(args[a + 3])
-  s.cat = now
-  s.rf = s.fence
-  s.rx = now + tonumber(args[a + 2])
-  s.hf = 0
-  s.fp = ''
-  if find(flags, 'f', 1, true) then s.hf = 1; s.fp = args[a + 5] end
-  s.hr = 0
-  s.res = ''
-  if find(flags, 'r', 1, true) then s.hr = 1; s.res = args[a + 6] end
-  s.lx = 0
-  s.tok = ''
-  save(k, s, s.rx)
-  return 1
+  local g = nil
+  if find(flags, 'g', 1, true) then g = args[a + 7] end
+  return record(k, s, tonumber(args[a + 2]), byte(args[a + 3]), find(flags, 'f', 1, true) ~= nil,
+    args[a + 5], find(flags, 'r', 1, true) ~= nil, args[a + 6], g)
 end
 
 local function release(k, tok)
@@ -387,8 +441,11 @@ local function extend(k, tok, ttl)
   local _, fence, keep, lx, rx, cat, rf, o, hf, hr, otok, gv, gp, fp, res = sunpack(F, v)
   if lx <= now or otok ~= tok then return 0 end
   lx = now + ttl
-  if lx > keep then keep = lx end
-  call('SET', k, pack(fence, keep, lx, rx, cat, rf, o, hf, hr, otok, gv, gp, fp, res), 'PXAT', keep)
+  if lx > keep then
+    call('SET', k, pack(fence, lx, lx, rx, cat, rf, o, hf, hr, otok, gv, gp, fp, res), 'PXAT', lx)
+  else
+    call('SET', k, pack(fence, keep, lx, rx, cat, rf, o, hf, hr, otok, gv, gp, fp, res), 'KEEPTTL')
+  end
   return 1
 end
 
@@ -404,8 +461,8 @@ end
 
 -- How many keys and arguments the operation at args[a] takes.
 local function width(op, args, a)
-  if op == 'a' or op == 'k' then return 1, 4 end
-  if op == 'c' then return 1, 5 end
+  if op == 'a' or op == 'c' then return 1, 4 end
+  if op == 'k' then return 1, 3 end
   if op == 'A' then return 1, 10 end
   if op == 'C' then return 1 + tonumber(args[a + 8]), 10 + tonumber(args[a + 9]) end
   if op == 'r' then return 1, 2 end
@@ -416,12 +473,13 @@ end
 
 local function exec(op, keys, ki, args, a)
   if op == 'a' then
-    return acquirePlain(keys[ki], args[a + 1], tonumber(args[a + 2]), tonumber(args[a + 3]))
-  elseif op == 'c' then
-    return completeFast(keys[ki], args[a + 1], tonumber(args[a + 2]), byte(args[a + 3]), 1,
-      args[a + 4])
-  elseif op == 'k' then
-    return completeFast(keys[ki], args[a + 1], tonumber(args[a + 2]), byte(args[a + 3]), 0, '')
+    return acquirePlain(keys[ki], args[a + 1], args[a + 2], args[a + 3])
+  elseif op == 'c' or op == 'k' then
+    if args[a + 2] ~= lastRetention then
+      lastRetention, lastRetentionMs = args[a + 2], tonumber(args[a + 2])
+    end
+    if op == 'c' then return completeFast(keys[ki], args[a + 1], lastRetentionMs, args[a + 3]) end
+    return completeFast(keys[ki], args[a + 1], lastRetentionMs, nil)
   elseif op == 'A' then
     return acquireFull(keys[ki], args, a)
   elseif op == 'C' then
@@ -440,9 +498,10 @@ end
 local function ops(keys, args)
   call, spack, sunpack = redis.call, struct.pack, struct.unpack
   floor, tonumber, tostring, unpack = math.floor, _G.tonumber, _G.tostring, _G.unpack
-  sub, byte, find, format = string.sub, string.byte, string.find, string.format
+  sub, byte, char, find, format = string.sub, string.byte, string.char, string.find, string.format
   local t = call('TIME')
   now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
+  freshLease, freshKeep, freshHead, lastRetention, lastRetentionMs = nil, nil, nil, nil, nil
   local ki, a, protect = 1, 1, false
   if args[1] == '@' then
     keys = args
@@ -450,7 +509,7 @@ local function ops(keys, args)
     a = 3 + tonumber(args[2])
     protect = true
   end
-  local out, i, n = {}, 0, #args
+  local out, i, n = {now}, 1, #args
   while a <= n do
     local op = args[a]
     local nk, na = width(op, args, a)
