@@ -25,6 +25,9 @@ final class InFlight {
 
   volatile @Nullable String key;
 
+  /** The key this delivery took a lease on, once it did (in its run's holders). */
+  volatile @Nullable String heldKey;
+
   /** The lease while it is held: set on ACQUIRED, cleared once the store ended it. */
   volatile @Nullable Lease lease;
 
@@ -43,6 +46,34 @@ final class InFlight {
 
   Envelope envelope() {
     return delivery.envelope();
+  }
+
+  /** Set once the delivery left its lane (settled or cancelled). */
+  private volatile boolean over;
+
+  /** For deliveries of the same key waiting for this one: created on demand. */
+  private volatile Sinks.@Nullable Empty<Void> overSignal;
+
+  /** This delivery left its lane: deliveries of its key waiting for it ask the store again. */
+  void over() {
+    over = true;
+    Sinks.Empty<Void> s = overSignal;
+    if (s != null) {
+      s.tryEmitEmpty();
+    }
+  }
+
+  /** Completes once this delivery left its lane (at once if it did). */
+  synchronized Mono<Void> overSignal() {
+    Sinks.Empty<Void> s = overSignal;
+    if (s == null) {
+      s = Sinks.empty();
+      overSignal = s;
+    }
+    if (over) {
+      s.tryEmitEmpty();
+    }
+    return s.asMono();
   }
 
   /** The heartbeat learned that the lease was lost: whoever runs the handler stops it. */

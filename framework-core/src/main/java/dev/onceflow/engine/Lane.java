@@ -349,13 +349,14 @@ final class Lane implements CoreSubscriber<Object>, Subscription, Runnable {
 
   private void finish(@Nullable Outcome<Object> o) {
     step = DONE;
-    run.finished(f);
     if (o != null && !cancelled) {
       actual.onNext(o);
     }
     if (!cancelled) {
       actual.onComplete();
     }
+    // After the outcome went out: a duplicate waiting for this delivery settles after it.
+    run.finished(f);
   }
 
   @SuppressWarnings("unchecked")

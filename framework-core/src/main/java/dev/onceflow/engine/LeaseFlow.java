@@ -19,7 +19,9 @@ import dev.onceflow.store.Lease;
 import dev.onceflow.store.OutcomeRecord;
 import dev.onceflow.store.RecordedOutcome;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,13 @@ final class LeaseFlow {
   final @Nullable LeaseHeartbeat heartbeat;
   final Metrics metrics;
   final SafeListener listener;
+
+  /**
+   * The deliveries of this run that hold a lease, by key: a delivery whose key answers IN_PROGRESS
+   * because another delivery of this same run holds it waits for that one to finish, then asks
+   * again, instead of polling the store after a backoff.
+   */
+  private final Map<String, InFlight> holders = new ConcurrentHashMap<>();
 
   LeaseFlow(
       EngineConfig config,
@@ -109,21 +118,37 @@ final class LeaseFlow {
    * were IN_PROGRESS already (the first wait comes first then).
    */
   Mono<Verdict> acquire(InFlight f, Key k, AcquireRequest req, int asked) {
-    DedupConfig d = Objects.requireNonNull(dedup);
     IdempotencyStore s = Objects.requireNonNull(store);
     int[] count = {asked};
     Mono<AcquireResult> ask =
         Mono.defer(() -> breakerGate.await().then(storeGate.await()).then(s.acquire(req)));
     if (asked > 0) {
-      ask = Mono.delay(d.inProgressBackoff(), config.scheduler()).then(ask);
+      ask = beforeAskingAgain(k.key()).then(ask);
     }
     return ask.filter(
             res -> !(res instanceof AcquireResult.InProgress) || count[0]++ >= IN_PROGRESS_RETRIES)
         .repeatWhenEmpty(
-            Integer.MAX_VALUE,
-            waits -> waits.concatMap(i -> Mono.delay(d.inProgressBackoff(), config.scheduler())))
+            Integer.MAX_VALUE, waits -> waits.concatMap(i -> beforeAskingAgain(k.key())))
         .flatMap(result -> answered(f, k, result))
         .onErrorResume(err -> Mono.just(acquireFailed(k, err)));
+  }
+
+  /** Waits for this run's holder of {@code key} to finish, or the in-progress backoff. */
+  private Mono<Long> beforeAskingAgain(String key) {
+    InFlight holder = holders.get(key);
+    if (holder != null) {
+      return holder.overSignal().thenReturn(0L);
+    }
+    return Mono.delay(Objects.requireNonNull(dedup).inProgressBackoff(), config.scheduler());
+  }
+
+  /** {@code f} left its lane: it holds no key any more for this run's other deliveries. */
+  void over(InFlight f) {
+    String key = f.heldKey;
+    if (key != null) {
+      holders.remove(key, f);
+    }
+    f.over();
   }
 
   Verdict acquireFailed(Key k, Throwable err) {
@@ -149,6 +174,8 @@ final class LeaseFlow {
   Lease acquired(InFlight f, AcquireResult.Acquired a) {
     Lease lease = a.lease();
     f.lease = lease;
+    f.heldKey = lease.key();
+    holders.put(lease.key(), f);
     Envelope e = f.envelope();
     listener.acquired(e, lease.key(), lease.fence());
     if (a.skipped() > 0) {

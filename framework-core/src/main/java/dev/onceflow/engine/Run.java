@@ -126,6 +126,7 @@ final class Run {
 
   /** {@code f} left its lane: counted (settled), or cancelled (the run's end settles it). */
   void finished(InFlight f) {
+    flow.over(f);
     if (f.counted.get()) {
       inFlight.remove(f);
     }

@@ -315,6 +315,32 @@ class PipelineDefectsTest {
   }
 
   @Test
+  void aDuplicateBesideItsOriginalWaitsForItHereInsteadOfPollingTheStore() {
+    s.source.publish("m1", "a").publish("m1", "a").completeWhenDrained();
+    FaultyStore counting = FaultyStore.wrap(s.store);
+    Pipeline<String, Object> p =
+        Onceflow.consume(s.source)
+            .name("orders")
+            .scheduler(s.vts)
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(counting))
+            .handle(m -> Mono.delay(Duration.ofSeconds(5), s.vts).map(x -> (Object) "ok"))
+            .deadLetterTo(s.deadLetters)
+            .concurrency(2)
+            .build();
+    List<Outcome<Object>> outcomes = new CopyOnWriteArrayList<>();
+    Disposable run = p.outcomes().subscribe(outcomes::add);
+    s.vts.advanceTimeBy(Duration.ofSeconds(5));
+    run.dispose();
+    assertThat(outcomes).hasSize(2);
+    assertThat(outcomes.get(0)).isInstanceOf(Outcome.Processed.class);
+    assertThat(outcomes.get(1)).isInstanceOf(Outcome.Duplicate.class);
+    // The original's grant, the duplicate's IN_PROGRESS, and its one question after the original.
+    assertThat(counting.calls(FaultyStore.Operation.ACQUIRE)).isEqualTo(3);
+    assertThat(p.ledger().nacked()).isZero();
+  }
+
+  @Test
   void aNegativeOrMissingGuardValueIsNotAKey() {
     assertThatThrownBy(() -> Guard.sequence(1, 1, Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
