@@ -174,8 +174,13 @@ public final class RedisThroughputBench {
             o.clientMicros(),
             o.rate() / l.rate());
       }
-      if (parts.contains("p")) {
-        pipelines(redis, Integer.getInteger("bench.pipelineMessages", 200_000), inFlight, rounds);
+      if (parts.contains("p") || parts.contains("r")) {
+        pipelines(
+            redis,
+            Integer.getInteger("bench.pipelineMessages", 200_000),
+            inFlight,
+            rounds,
+            parts.contains("p"));
       }
     }
     if (parts.contains("w")) {
@@ -185,7 +190,14 @@ public final class RedisThroughputBench {
   }
 
   private static RedisStoreOptions options(String uri) {
-    return RedisStoreOptions.builder().standalone(uri).keyPrefix("onceflow-bench").build();
+    return RedisStoreOptions.builder()
+        .standalone(uri)
+        .keyPrefix("onceflow-bench")
+        .batchSize(Integer.getInteger("bench.batchSize", RedisStoreOptions.DEFAULT_BATCH_SIZE))
+        .maxInFlightBatches(
+            Integer.getInteger(
+                "bench.maxInFlightBatches", RedisStoreOptions.DEFAULT_MAX_IN_FLIGHT_BATCHES))
+        .build();
   }
 
   private static Sample median(List<Sample> samples) {
@@ -358,27 +370,35 @@ public final class RedisThroughputBench {
 
   // ------------------------------------------------------------------ p: a whole pipeline
 
-  static void pipelines(BenchRedis redis, int n, int concurrency, int rounds) {
+  static void pipelines(
+      BenchRedis redis, int n, int concurrency, int rounds, boolean alsoInMemory) {
     String[] workload = workload(n, new Random(42));
     try (RedisIdempotencyStore store = RedisIdempotencyStore.create(options(redis.uri))) {
       List<Sample> onRedis = new ArrayList<>();
       List<Sample> inMemory = new ArrayList<>();
       pipeline(redis, store, workload(n / 5, new Random(7)), concurrency, "warmup-redis");
-      pipeline(
-          redis,
-          InMemoryIdempotencyStore.create(),
-          workload(n / 5, new Random(7)),
-          concurrency,
-          "warmup-memory");
+      if (alsoInMemory) {
+        pipeline(
+            redis,
+            InMemoryIdempotencyStore.create(),
+            workload(n / 5, new Random(7)),
+            concurrency,
+            "warmup-memory");
+      }
       for (int round = 0; round < rounds; round++) {
         onRedis.add(pipeline(redis, store, workload, concurrency, "pipeline-redis"));
-        inMemory.add(
-            pipeline(
-                redis,
-                InMemoryIdempotencyStore.create(),
-                workload,
-                concurrency,
-                "pipeline-memory"));
+        if (alsoInMemory) {
+          inMemory.add(
+              pipeline(
+                  redis,
+                  InMemoryIdempotencyStore.create(),
+                  workload,
+                  concurrency,
+                  "pipeline-memory"));
+        }
+      }
+      if (!alsoInMemory) {
+        return;
       }
       Sample r = median(onRedis);
       Sample m = median(inMemory);
@@ -432,7 +452,7 @@ public final class RedisThroughputBench {
         Onceflow.consume(source)
             .name(queue)
             .decode(Decoder.utf8())
-            .deduplicate(Dedup.byMessageId(store).lease(LEASE).retain(RETENTION))
+            .deduplicate(dedup(store))
             .handle(m -> Mono.just(handled.incrementAndGet()))
             .deadLetterTo(InMemoryDeadLetters.create())
             .concurrency(concurrency)
@@ -459,6 +479,16 @@ public final class RedisThroughputBench {
     } finally {
       redis.clear("onceflow-bench:" + queue + ":");
     }
+  }
+
+  /**
+   * Deduplication by message id; {@code bench.inProgressBackoffMs} shortens the engine's wait when
+   * a duplicate meets its original's live lease (default: the engine's).
+   */
+  private static Dedup dedup(IdempotencyStore store) {
+    Dedup d = Dedup.byMessageId(store).lease(LEASE).retain(RETENTION);
+    long backoff = Long.getLong("bench.inProgressBackoffMs", -1);
+    return backoff > 0 ? d.inProgressBackoff(Duration.ofMillis(backoff)) : d;
   }
 
   // ------------------------------------------------------------------ w: waiting for a replica
