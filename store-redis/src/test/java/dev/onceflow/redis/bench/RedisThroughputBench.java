@@ -155,8 +155,12 @@ public final class RedisThroughputBench {
           }
         }
         if (parts.contains("t")) {
-          latency(
-              s, Integer.getInteger("bench.rate", 1000), Integer.getInteger("bench.seconds", 10));
+          int rate = Integer.getInteger("bench.rate", 1000);
+          int seconds = Integer.getInteger("bench.seconds", 10);
+          for (int round = 1; round <= Math.max(1, rounds); round++) {
+            latency("store", rate, seconds, key -> acquireAndComplete(s, "bench-lat", key));
+            latency("lettuce", rate, seconds, lettuceMessage(redis));
+          }
         }
       }
       if (!lettuce.isEmpty() && !store.isEmpty()) {
@@ -328,40 +332,59 @@ public final class RedisThroughputBench {
 
   // ------------------------------------------------------------------ t: latency at low load
 
-  static void latency(IdempotencyStore store, int rate, int seconds) {
-    String ns = "bench-lat-" + UUID.randomUUID().toString().substring(0, 8);
+  /**
+   * Paced at {@code rate} messages/s on a timer (open loop, so a slow call does not delay the next
+   * message's start): the latency of each message's work, after a warm-up of two seconds.
+   */
+  static void latency(
+      String name, int rate, int seconds, java.util.function.Function<String, Mono<?>> message) {
+    String run = UUID.randomUUID().toString().substring(0, 8);
     int warm = rate * 2;
     int n = rate * seconds;
     long[] nanos = new long[n];
-    long periodNanos = 1_000_000_000L / rate;
     AtomicInteger index = new AtomicInteger();
-    Flux.interval(Duration.ofNanos(periodNanos))
+    Flux.interval(Duration.ofNanos(1_000_000_000L / rate))
         .take(warm + n)
         .flatMap(
             tick -> {
               long t0 = System.nanoTime();
-              return acquireAndComplete(store, ns, "l-" + tick)
-                  .doOnNext(
-                      ok -> {
+              return message
+                  .apply(run + "-" + tick)
+                  .doOnSuccess(
+                      x -> {
                         if (tick >= warm) {
                           nanos[index.getAndIncrement()] = System.nanoTime() - t0;
                         }
                       });
             },
-            1024)
+            4096)
         .then()
         .block(Duration.ofSeconds(seconds + 60L));
     long[] sorted = Arrays.copyOf(nanos, index.get());
     Arrays.sort(sorted);
     System.out.printf(
         Locale.ROOT,
-        "LATENCY rate=%d msgs=%d acquire+complete p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus%n",
+        "LATENCY name=%s rate=%d msgs=%d p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus%n",
+        name,
         rate,
         sorted.length,
         pct(sorted, 0.50),
         pct(sorted, 0.99),
         pct(sorted, 0.999),
         sorted[sorted.length - 1] / 1e3);
+  }
+
+  /** The hand-written pattern for one message: SET NX PX, then SET EX, on one connection. */
+  private static java.util.function.Function<String, Mono<?>> lettuceMessage(BenchRedis redis) {
+    RedisClient client = RedisClient.create(redis.uri);
+    StatefulRedisConnection<String, String> c = client.connect();
+    RedisAsyncCommands<String, String> r = c.async();
+    SetArgs claim = SetArgs.Builder.nx().px(LEASE.toMillis());
+    SetArgs done = SetArgs.Builder.ex(RETENTION.toSeconds());
+    return key ->
+        Mono.fromCompletionStage(r.set("bench-lat-lettuce:" + key, "processing", claim))
+            .flatMap(
+                ok -> Mono.fromCompletionStage(r.set("bench-lat-lettuce:" + key, "done", done)));
   }
 
   private static double pct(long[] sorted, double p) {
