@@ -35,7 +35,7 @@ import reactor.util.retry.Retry;
  */
 class RedisClusterChaosIT {
 
-  private static final Duration TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration TIMEOUT = Duration.ofSeconds(3);
 
   private OwnedCluster cluster;
   private RedisIdempotencyStore store;
