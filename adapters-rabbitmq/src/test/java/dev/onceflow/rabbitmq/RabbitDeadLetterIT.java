@@ -1,5 +1,6 @@
 package dev.onceflow.rabbitmq;
 
+import static dev.onceflow.test.OperationFailures.assertOperationFailed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -43,6 +44,11 @@ class RabbitDeadLetterIT {
     return q;
   }
 
+  /** Options of a sink that declares its dead-letter queue. */
+  private static RabbitDeadLetterOptions.Builder declaring(String dlq) {
+    return RabbitDeadLetterOptions.builder().uri(RabbitBroker.URI).queue(dlq).declareQueue(true);
+  }
+
   private static DeadLetter deadLetter(Envelope e) {
     Instant now = Instant.parse("2026-02-03T04:05:06Z");
     return new DeadLetter(
@@ -71,7 +77,7 @@ class RabbitDeadLetterIT {
 
     RabbitSource source =
         RabbitSource.create(RabbitSourceOptions.builder().uri(RabbitBroker.URI).queue(q).build());
-    try (RabbitDeadLetter sink = RabbitDeadLetter.toQueue(RabbitBroker.URI, dlq)) {
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(declaring(dlq).build())) {
       StepVerifier.create(
               source
                   .receive()
@@ -102,30 +108,46 @@ class RabbitDeadLetterIT {
   @Test
   void unroutableDeadLetterFailsInsteadOfVanishing() {
     try (RabbitDeadLetter sink =
-        RabbitDeadLetter.builder()
-            .uri(RabbitBroker.URI)
-            .exchange("amq.direct", RabbitBroker.uniqueName("nobody-bound"))
-            .build()) {
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .exchange("amq.direct", RabbitBroker.uniqueName("nobody-bound"))
+                .build())) {
+      StepVerifier.create(sink.ready()).as("the exchange exists").verifyComplete();
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope())))
           .expectErrorSatisfies(
-              e ->
-                  assertThat(e)
-                      .isInstanceOf(RabbitPublishException.class)
-                      .hasMessageContaining("unroutable"))
+              e -> {
+                assertThat(e)
+                    .isInstanceOf(RabbitOperationException.class)
+                    .hasMessageContaining("unroutable");
+                RabbitOperationException r = (RabbitOperationException) e;
+                assertThat(r.operation()).isEqualTo(RabbitOperationException.PUBLISH);
+                assertThat(r.destination()).isEqualTo("amq.direct");
+                assertThat(r.exchange()).isEqualTo("amq.direct");
+                assertThat(r.messageId()).isEqualTo("sample");
+              })
           .verify(Duration.ofSeconds(20));
     }
   }
 
   @Test
-  void deadLetterToAMissingExchangeFails() {
+  void deadLetterToAMissingExchangeFailsAtReadyNamingIt() {
+    String missing = RabbitBroker.uniqueName("no-such-exchange");
     try (RabbitDeadLetter sink =
-        RabbitDeadLetter.builder()
-            .uri(RabbitBroker.URI)
-            .exchange(RabbitBroker.uniqueName("no-such-exchange"), "x")
-            .confirmTimeout(Duration.ofSeconds(5))
-            .build()) {
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .exchange(missing, "x")
+                .confirmTimeout(Duration.ofSeconds(5))
+                .build())) {
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e ->
+                  assertOperationFailed(e, RabbitOperationException.CHECK_EXCHANGE, missing)
+                      .isInstanceOf(RabbitOperationException.class))
+          .verify(Duration.ofSeconds(20));
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope())))
-          .expectError(RabbitPublishException.class)
+          .expectError(RabbitOperationException.class)
           .verify(Duration.ofSeconds(20));
     }
   }
@@ -197,8 +219,43 @@ class RabbitDeadLetterIT {
     StepVerifier.create(
             RabbitDeadLetter.viaQueueDeadLetterExchange(source)
                 .publish(deadLetter(sampleEnvelope())))
-        .expectError(RabbitSettleException.class)
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(RabbitOperationException.class)
+                    .extracting(x -> ((RabbitOperationException) x).operation())
+                    .isEqualTo(RabbitOperationException.DEAD_LETTER))
         .verify(Duration.ofSeconds(5));
+    StepVerifier.create(RabbitDeadLetter.viaQueueDeadLetterExchange(source).ready())
+        .verifyComplete();
+  }
+
+  @Test
+  void readyFailsNamingAMissingQueueAndDeclaresItWhenTheOptionsSaySo() {
+    String dlq = RabbitBroker.uniqueName("ready-dlq");
+    queues.add(dlq);
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(RabbitBroker.URI, dlq)) {
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e ->
+                  assertOperationFailed(e, RabbitOperationException.CHECK_QUEUE, dlq)
+                      .isInstanceOf(RabbitOperationException.class)
+                      .hasMessageContaining("does not exist")
+                      .hasMessageContaining("declareQueue(true)"))
+          .verify(Duration.ofSeconds(20));
+    }
+    assertThat(broker.admin().getQueueProperties(dlq)).as("not declared").isNull();
+
+    try (RabbitDeadLetter sink =
+        RabbitDeadLetter.create(declaring(dlq).queueArgument("x-queue-type", "quorum").build())) {
+      StepVerifier.create(sink.ready()).verifyComplete();
+      assertThat(broker.admin().getQueueProperties(dlq)).as("declared").isNotNull();
+      StepVerifier.create(sink.publish(deadLetter(sampleEnvelope()))).verifyComplete();
+    }
+    assertThat(broker.ready(dlq)).isEqualTo(1);
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(RabbitBroker.URI, dlq)) {
+      StepVerifier.create(sink.ready()).as("now it exists").verifyComplete();
+    }
   }
 
   private static Envelope sampleEnvelope() {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.GetResponse;
 import dev.onceflow.deadletter.DeadLetter;
+import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.outcome.Outcome;
@@ -65,9 +66,36 @@ class RabbitPipelineIT {
 
   private RabbitDeadLetter deadLetterQueue(String dlq) {
     queues.add(dlq);
-    RabbitDeadLetter sink = RabbitDeadLetter.toQueue(RabbitBroker.URI, dlq);
+    RabbitDeadLetter sink =
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(dlq)
+                .declareQueue(true)
+                .build());
     cleanups.add(sink::close);
     return sink;
+  }
+
+  /** A deduplicating pipeline over {@code options} whose handler counts its runs per key. */
+  private Pipeline<String, Object> counting(
+      String name,
+      RabbitSourceOptions options,
+      Map<String, AtomicInteger> handled,
+      DeadLetterSink deadLetters,
+      int concurrency) {
+    return Onceflow.consume(RabbitSource.create(options))
+        .name(name)
+        .decode(Decoder.utf8())
+        .deduplicate(Dedup.byMessageId(store).inProgressBackoff(Duration.ofMillis(50)))
+        .handle(
+            m -> {
+              handled.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
+              return Mono.just((Object) "ok");
+            })
+        .deadLetterTo(deadLetters)
+        .concurrency(concurrency)
+        .build();
   }
 
   private void stop(Pipeline<?, ?> p) {
@@ -89,25 +117,17 @@ class RabbitPipelineIT {
 
     Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
     Pipeline<String, Object> p =
-        Onceflow.consume(
-                RabbitSource.create(
-                    RabbitSourceOptions.builder()
-                        .uri(RabbitBroker.URI)
-                        .queue(q)
-                        .prefetch(100)
-                        .consumers(2)
-                        .build()))
-            .name("dedup-it")
-            .decode(Decoder.utf8())
-            .deduplicate(Dedup.byMessageId(store).inProgressBackoff(Duration.ofMillis(50)))
-            .handle(
-                m -> {
-                  handled.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
-                  return Mono.just((Object) "ok");
-                })
-            .deadLetterTo(deadLetterQueue(dlq))
-            .concurrency(64)
-            .build();
+        counting(
+            "dedup-it",
+            RabbitSourceOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(q)
+                .prefetch(100)
+                .consumers(2)
+                .build(),
+            handled,
+            deadLetterQueue(dlq),
+            64);
 
     long start = System.nanoTime();
     Disposable run = p.start();
@@ -196,7 +216,8 @@ class RabbitPipelineIT {
     assertThat(first.ledger().deadLettered() + second.ledger().deadLettered()).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> broker.consumers(q) == 0);
     assertThat(broker.ready(q)).isZero();
-    assertThat(broker.admin().getQueueInfo(dlq)).as("nothing was dead-lettered").isNull();
+    // The sink declared the queue when the pipeline started (ready()); nothing went into it.
+    assertThat(broker.ready(dlq)).as("nothing was dead-lettered").isZero();
   }
 
   private Pipeline<String, String> pipeline(
@@ -278,6 +299,52 @@ class RabbitPipelineIT {
     assertThat(dead).containsExactlyInAnyOrder("poison-1", "poison-2", "poison-3");
     await().atMost(Duration.ofSeconds(10)).until(() -> broker.consumers(q) == 0);
     assertThat(broker.ready(q)).isZero();
+  }
+
+  @Test
+  void foreignMessagesWithOnlyACloudEventsIdOrACustomIdHeaderAreDeduplicatedByThatId()
+      throws Exception {
+    String q = queue("foreign", Map.of());
+    // As a producer that is not onceflow sends them: no onceflow-id, a random message-id per send.
+    String[][] sent = {
+      {"cloudEvents:id", "evt-1"},
+      {"cloudEvents:id", "evt-1"},
+      {"cloudEvents_id", "evt-2"},
+      {"X-Message-Id", "custom-1"},
+      {"X-Message-Id", "custom-1"},
+    };
+    for (String[] h : sent) {
+      broker.publish(
+          "",
+          q,
+          new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+              .messageId(java.util.UUID.randomUUID().toString())
+              .headers(Map.of(h[0], h[1], "cloudEvents:source", "/billing"))
+              .build(),
+          "same".getBytes(StandardCharsets.UTF_8));
+    }
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Pipeline<String, Object> p =
+        counting(
+            "foreign-it",
+            RabbitSourceOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(q)
+                .idHeader("X-Message-Id")
+                .build(),
+            runs,
+            dev.onceflow.memory.InMemoryDeadLetters.create(),
+            1);
+    Disposable run = p.start();
+    cleanups.add(run::dispose);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> p.ledger().processed() + p.ledger().duplicates() == sent.length);
+    stop(p);
+    assertThat(p.ledger().processed()).as(p.ledger().toString()).isEqualTo(3);
+    assertThat(p.ledger().duplicates()).isEqualTo(2);
+    assertThat(runs.keySet()).containsExactlyInAnyOrder("evt-1", "evt-2", "custom-1");
+    assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
   }
 
   @Test
@@ -390,8 +457,6 @@ class RabbitPipelineIT {
     assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
     await().atMost(Duration.ofSeconds(10)).until(() -> broker.consumers(q) == 0);
     assertThat(broker.ready(q)).isZero();
-    assertThat(broker.admin().getQueueInfo(dlq))
-        .as("no dead letter, so no dead-letter queue")
-        .isNull();
+    assertThat(broker.ready(dlq)).as("declared at start, and no dead letter in it").isZero();
   }
 }
