@@ -166,6 +166,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     return redis.mode();
   }
 
+  /** Operations sent again on their own (moved Cluster slots, refused batches), for tests. */
+  long resent() {
+    return dispatcher.resent();
+  }
+
   /** Acquisitions whose answer never came, waiting to be released (for tests). */
   int orphans() {
     return dispatcher.orphans().size();

@@ -33,19 +33,20 @@ public final class RedisStoreOptions {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   /**
-   * Most acquisitions (or completions) sent in one script call: 128, so that the 256 messages a
-   * pipeline typically keeps in flight fill two batches. On a 2-core machine {@code
-   * RedisThroughputBench} found 64, 256 and 32 (with 4, 1 and 8 batches in flight) no better.
+   * Most operations (acquire, complete, release, extend, find, mixed) one server call carries: 128,
+   * so that the 256 messages a pipeline typically keeps in flight fill two batches.
    */
   public static final int DEFAULT_BATCH_SIZE = 128;
 
   /**
-   * Batches of one kind awaiting their reply at once, before new calls queue up and share the next
-   * round trip: 2, so that Redis runs one batch while the client decodes the other.
+   * Batches of one server awaiting their reply at once: 2, so that Redis can run one batch while
+   * the client handles the other. A batch leaves at once when none is in flight; a second one only
+   * when a quarter of {@link #DEFAULT_BATCH_SIZE batchSize} waits; otherwise calls wait for a reply
+   * and share the next round trip.
    */
   public static final int DEFAULT_MAX_IN_FLIGHT_BATCHES = 2;
 
-  /** The most calls one script call may carry (keeps one script's run on Redis short). */
+  /** The most operations one server call may carry (keeps one call's run on Redis short). */
   public static final int MAX_BATCH_SIZE = 1024;
 
   /**
@@ -451,7 +452,7 @@ public final class RedisStoreOptions {
       return this;
     }
 
-    /** Most calls per script call, 1 to {@value #MAX_BATCH_SIZE}. */
+    /** Most operations per server call, 1 to {@value #MAX_BATCH_SIZE}. */
     public Builder batchSize(int batchSize) {
       if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
         throw new IllegalArgumentException(
@@ -461,7 +462,7 @@ public final class RedisStoreOptions {
       return this;
     }
 
-    /** Batches awaiting their reply at once, positive. */
+    /** Batches of one server awaiting their reply at once, positive. */
     public Builder maxInFlightBatches(int maxInFlightBatches) {
       if (maxInFlightBatches < 1) {
         throw new IllegalArgumentException(

@@ -11,8 +11,6 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,39 +26,15 @@ import reactor.test.StepVerifier;
  */
 class RedisClusterIT extends RedisContractSupport {
 
-  private static final List<RedisTestSupport.OwnedRedis> NODES = new ArrayList<>();
-  private static Path dir;
+  private static OwnedCluster cluster;
   private static RedisIdempotencyStore store;
   private static RedisClusterClient client;
   private static StatefulRedisClusterConnection<String, String> connection;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    dir = Files.createTempDirectory("onceflow-cluster-");
-    List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-    List<String> seeds = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int port = RedisTestSupport.freePort();
-      Path nodeDir = dir.resolve("node-" + port);
-      RedisTestSupport.OwnedRedis node =
-          new RedisTestSupport.OwnedRedis(
-              nodeDir,
-              port,
-              List.of(
-                  "--cluster-enabled",
-                  "yes",
-                  "--cluster-config-file",
-                  nodeDir.resolve("nodes.conf").toString(),
-                  "--cluster-node-timeout",
-                  "2000"));
-      NODES.add(node);
-      node.start(true);
-      create.add("127.0.0.1:" + port);
-      seeds.add("redis://127.0.0.1:" + port);
-    }
-    create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-    RedisTestSupport.run(create, Duration.ofSeconds(30));
-    RedisTestSupport.awaitClusterReady(NODES, 3);
+    cluster = OwnedCluster.start(3, List.of());
+    List<String> seeds = cluster.seeds();
     store =
         RedisIdempotencyStore.create(
             RedisStoreOptions.builder().cluster(seeds).keyPrefix("onceflow-cit").build());
@@ -79,7 +53,9 @@ class RedisClusterIT extends RedisContractSupport {
     if (store != null) {
       store.close();
     }
-    NODES.forEach(RedisTestSupport.OwnedRedis::stop);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   @Override
@@ -141,5 +117,44 @@ class RedisClusterIT extends RedisContractSupport {
                     List.of(Effect.incrBy(RedisIdempotencyStore.colocated("n", "order-9"), 1)))))
         .isTrue();
     assertThat(value(ns(), RedisIdempotencyStore.colocated("n", "order-9"))).isEqualTo("1");
+  }
+
+  private static long serverCalls() {
+    long n = 0;
+    for (RedisTestSupport.OwnedRedis node : cluster.nodes) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("cmdstat_(?:fcall|evalsha):calls=(\\d+)")
+              .matcher(
+                  RedisTestSupport.run(
+                      List.of(
+                          "redis-cli", "-p", Integer.toString(node.port), "info", "commandstats"),
+                      Duration.ofSeconds(5)));
+      while (m.find()) {
+        n += Long.parseLong(m.group(1));
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void operationsOfOneNodeShareServerCallsWhateverTheirSlots() {
+    int n = 3_000;
+    long before = serverCalls();
+    List<Boolean> done =
+        reactor.core.publisher.Flux.range(0, n)
+            .flatMap(
+                i ->
+                    store
+                        .acquire(request("spread-" + i, Duration.ofSeconds(20)))
+                        .cast(dev.onceflow.store.AcquireResult.Acquired.class)
+                        .flatMap(
+                            a -> store.complete(a.lease(), Completion.processed(null, RETAIN))),
+                256)
+            .collectList()
+            .block(Duration.ofSeconds(60));
+    long calls = serverCalls() - before;
+    assertThat(done).hasSize(n).containsOnly(true);
+    // 6,000 operations over ~3,000 slots of 3 nodes; one call per slot would be about 6,000.
+    assertThat(calls).as("server calls for %d acquire + complete", n).isLessThan(n / 4);
   }
 }

@@ -103,14 +103,14 @@ class RedisHeartbeatIT {
   }
 
   /**
-   * 2,000 leases of 1.5 s, each extended every 0.5 s, while Redis stalls for 0.4 s ({@code DEBUG
+   * 2,000 leases of 3 s, each extended every 0.5 s, while Redis stalls for 0.4 s ({@code DEBUG
    * SLEEP}) again and again for 6 s: no lease expires under its live heartbeat, another owner gets
    * IN_PROGRESS for every key all along, and every lease completes at the end.
    */
   @Test
   void leasesDoNotExpireUnderLiveHeartbeatsWhileRedisStalls() throws Exception {
     int n = 2_000;
-    Duration lease = Duration.ofMillis(1_500);
+    Duration lease = Duration.ofSeconds(3);
     List<Lease> leases = acquireAll("slow", n, lease);
     assertThat(leases).hasSize(n);
     AtomicBoolean stalling = new AtomicBoolean(true);

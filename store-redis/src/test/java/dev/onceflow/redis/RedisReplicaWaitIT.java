@@ -74,9 +74,9 @@ class RedisReplicaWaitIT {
     RedisStoreOptions.Builder b =
         RedisStoreOptions.builder()
             .standalone("redis://127.0.0.1:" + primary.port)
-            .commandTimeout(Duration.ofSeconds(2));
+            .commandTimeout(Duration.ofSeconds(4));
     if (wait) {
-      b.waitForReplicas(1, Duration.ofMillis(500));
+      b.waitForReplicas(1, Duration.ofMillis(1_500));
     }
     return RedisIdempotencyStore.create(b.build());
   }
@@ -123,7 +123,7 @@ class RedisReplicaWaitIT {
                     assertThat(e)
                         .isInstanceOf(StoreException.class)
                         .hasMessageContaining("replicas acknowledged"))
-            .verify(Duration.ofSeconds(5));
+            .verify(Duration.ofSeconds(10));
         // Without the option the same completion is acknowledged at once, replica or not.
         assertThat(plain.complete(p, Completion.processed(null, RETAIN)).block()).isTrue();
       } finally {

@@ -11,6 +11,12 @@ final class Ascii {
 
   private static final byte[][] SMALL = new byte[1024][];
 
+  /** Larger numbers seen recently (durations repeat from call to call), direct-mapped. */
+  private static final java.util.concurrent.atomic.AtomicReferenceArray<Encoded> RECENT =
+      new java.util.concurrent.atomic.AtomicReferenceArray<>(64);
+
+  private record Encoded(long n, byte[] bytes) {}
+
   static {
     for (int i = 0; i < SMALL.length; i++) {
       SMALL[i] = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
@@ -23,7 +29,14 @@ final class Ascii {
     if (n >= 0 && n < SMALL.length) {
       return SMALL[(int) n];
     }
-    return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    int slot = (int) (n ^ (n >>> 21) ^ (n >>> 42)) & 63;
+    Encoded e = RECENT.get(slot);
+    if (e != null && e.n == n) {
+      return e.bytes;
+    }
+    byte[] b = Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    RECENT.set(slot, new Encoded(n, b));
+    return b;
   }
 
   static byte[] code(char c) {

@@ -71,6 +71,8 @@ public final class Dispatcher implements AutoCloseable {
   private final @Nullable OpQueue standalone;
   private final Map<String, OpQueue> nodes = new ConcurrentHashMap<>();
   private final ScheduledFuture<?> orphanTimer;
+  private final java.util.concurrent.atomic.AtomicLong resent =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
 
   public Dispatcher(RedisConnections redis, RedisStoreOptions options) {
@@ -92,6 +94,11 @@ public final class Dispatcher implements AutoCloseable {
 
   public Orphans orphans() {
     return orphans;
+  }
+
+  /** Operations sent again on their own since the start (moved slots, refused batches). */
+  public long resent() {
+    return resent.get();
   }
 
   /** Queues an operation; it is sent with the next batch of its server. */
@@ -150,6 +157,7 @@ public final class Dispatcher implements AutoCloseable {
 
   /** One operation, routed by its keys (Cluster redirections followed by lettuce). */
   private void sendAlone(Op<?> op) {
+    resent.incrementAndGet();
     List<Op<?>> batch = List.of(op);
     CompletableFuture<List<Object>> reply;
     CompletableFuture<Long> acks = null;

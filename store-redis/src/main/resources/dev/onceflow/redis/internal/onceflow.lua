@@ -388,8 +388,9 @@ local function completeFast(k, tok, retMs, res)
   if not v then return 0 end
   local _, fence, keep, lx = sunpack('>BI6I6I6', v)
   local tl = byte(v, 41)
-  if lx <= now or tl ~= #tok or sub(v, 42, 41 + tl) ~= tok then return 0 end
-  if sub(v, 42 + tl) ~= EMPTY_TAIL then
+  -- find (plain, anchored by the position it returns) compares without copying substrings
+  if lx <= now or tl ~= #tok or find(v, tok, 42, true) ~= 42 then return 0 end
+  if #v ~= 51 + tl or find(v, EMPTY_TAIL, 42 + tl, true) ~= 42 + tl then
     return record(k, load(v), retMs, 80, false, '', res ~= nil, res or '', nil)
   end
   local rx = now + retMs
@@ -512,6 +513,22 @@ local function ops(keys, args)
   local out, i, n = {now}, 1, #args
   while a <= n do
     local op = args[a]
+    -- The hot operations first, without the generic dispatch below.
+    while not protect and (op == 'a' or op == 'c') do
+      i = i + 1
+      if op == 'a' then
+        out[i] = acquirePlain(keys[ki], args[a + 1], args[a + 2], args[a + 3])
+      else
+        if args[a + 2] ~= lastRetention then
+          lastRetention, lastRetentionMs = args[a + 2], tonumber(args[a + 2])
+        end
+        out[i] = completeFast(keys[ki], args[a + 1], lastRetentionMs, args[a + 3])
+      end
+      ki = ki + 1
+      a = a + 4
+      if a > n then return out end
+      op = args[a]
+    end
     local nk, na = width(op, args, a)
     if not nk then return redis.error_reply('onceflow: unknown operation ' .. tostring(op)) end
     i = i + 1

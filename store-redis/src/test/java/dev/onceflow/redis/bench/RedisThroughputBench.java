@@ -155,8 +155,12 @@ public final class RedisThroughputBench {
           }
         }
         if (parts.contains("t")) {
-          latency(
-              s, Integer.getInteger("bench.rate", 1000), Integer.getInteger("bench.seconds", 10));
+          int rate = Integer.getInteger("bench.rate", 1000);
+          int seconds = Integer.getInteger("bench.seconds", 10);
+          for (int round = 1; round <= Math.max(1, rounds); round++) {
+            latency("store", rate, seconds, key -> acquireAndComplete(s, "bench-lat", key));
+            latency("lettuce", rate, seconds, lettuceMessage(redis));
+          }
         }
       }
       if (!lettuce.isEmpty() && !store.isEmpty()) {
@@ -174,8 +178,13 @@ public final class RedisThroughputBench {
             o.clientMicros(),
             o.rate() / l.rate());
       }
-      if (parts.contains("p")) {
-        pipelines(redis, Integer.getInteger("bench.pipelineMessages", 200_000), inFlight, rounds);
+      if (parts.contains("p") || parts.contains("r")) {
+        pipelines(
+            redis,
+            Integer.getInteger("bench.pipelineMessages", 200_000),
+            inFlight,
+            rounds,
+            parts.contains("p"));
       }
     }
     if (parts.contains("w")) {
@@ -185,7 +194,14 @@ public final class RedisThroughputBench {
   }
 
   private static RedisStoreOptions options(String uri) {
-    return RedisStoreOptions.builder().standalone(uri).keyPrefix("onceflow-bench").build();
+    return RedisStoreOptions.builder()
+        .standalone(uri)
+        .keyPrefix("onceflow-bench")
+        .batchSize(Integer.getInteger("bench.batchSize", RedisStoreOptions.DEFAULT_BATCH_SIZE))
+        .maxInFlightBatches(
+            Integer.getInteger(
+                "bench.maxInFlightBatches", RedisStoreOptions.DEFAULT_MAX_IN_FLIGHT_BATCHES))
+        .build();
   }
 
   private static Sample median(List<Sample> samples) {
@@ -316,34 +332,40 @@ public final class RedisThroughputBench {
 
   // ------------------------------------------------------------------ t: latency at low load
 
-  static void latency(IdempotencyStore store, int rate, int seconds) {
-    String ns = "bench-lat-" + UUID.randomUUID().toString().substring(0, 8);
+  /**
+   * Paced at {@code rate} messages/s on a timer (open loop, so a slow call does not delay the next
+   * message's start): the latency of each message's work, after a warm-up of two seconds.
+   */
+  static void latency(
+      String name, int rate, int seconds, java.util.function.Function<String, Mono<?>> message) {
+    String run = UUID.randomUUID().toString().substring(0, 8);
     int warm = rate * 2;
     int n = rate * seconds;
     long[] nanos = new long[n];
-    long periodNanos = 1_000_000_000L / rate;
     AtomicInteger index = new AtomicInteger();
-    Flux.interval(Duration.ofNanos(periodNanos))
+    Flux.interval(Duration.ofNanos(1_000_000_000L / rate))
         .take(warm + n)
         .flatMap(
             tick -> {
               long t0 = System.nanoTime();
-              return acquireAndComplete(store, ns, "l-" + tick)
-                  .doOnNext(
-                      ok -> {
+              return message
+                  .apply(run + "-" + tick)
+                  .doOnSuccess(
+                      x -> {
                         if (tick >= warm) {
                           nanos[index.getAndIncrement()] = System.nanoTime() - t0;
                         }
                       });
             },
-            1024)
+            4096)
         .then()
         .block(Duration.ofSeconds(seconds + 60L));
     long[] sorted = Arrays.copyOf(nanos, index.get());
     Arrays.sort(sorted);
     System.out.printf(
         Locale.ROOT,
-        "LATENCY rate=%d msgs=%d acquire+complete p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus%n",
+        "LATENCY name=%s rate=%d msgs=%d p50=%.0fus p99=%.0fus p99.9=%.0fus max=%.0fus%n",
+        name,
         rate,
         sorted.length,
         pct(sorted, 0.50),
@@ -352,33 +374,54 @@ public final class RedisThroughputBench {
         sorted[sorted.length - 1] / 1e3);
   }
 
+  /** The hand-written pattern for one message: SET NX PX, then SET EX, on one connection. */
+  private static java.util.function.Function<String, Mono<?>> lettuceMessage(BenchRedis redis) {
+    RedisClient client = RedisClient.create(redis.uri);
+    StatefulRedisConnection<String, String> c = client.connect();
+    RedisAsyncCommands<String, String> r = c.async();
+    SetArgs claim = SetArgs.Builder.nx().px(LEASE.toMillis());
+    SetArgs done = SetArgs.Builder.ex(RETENTION.toSeconds());
+    return key ->
+        Mono.fromCompletionStage(r.set("bench-lat-lettuce:" + key, "processing", claim))
+            .flatMap(
+                ok -> Mono.fromCompletionStage(r.set("bench-lat-lettuce:" + key, "done", done)));
+  }
+
   private static double pct(long[] sorted, double p) {
     return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] / 1e3;
   }
 
   // ------------------------------------------------------------------ p: a whole pipeline
 
-  static void pipelines(BenchRedis redis, int n, int concurrency, int rounds) {
+  static void pipelines(
+      BenchRedis redis, int n, int concurrency, int rounds, boolean alsoInMemory) {
     String[] workload = workload(n, new Random(42));
     try (RedisIdempotencyStore store = RedisIdempotencyStore.create(options(redis.uri))) {
       List<Sample> onRedis = new ArrayList<>();
       List<Sample> inMemory = new ArrayList<>();
       pipeline(redis, store, workload(n / 5, new Random(7)), concurrency, "warmup-redis");
-      pipeline(
-          redis,
-          InMemoryIdempotencyStore.create(),
-          workload(n / 5, new Random(7)),
-          concurrency,
-          "warmup-memory");
+      if (alsoInMemory) {
+        pipeline(
+            redis,
+            InMemoryIdempotencyStore.create(),
+            workload(n / 5, new Random(7)),
+            concurrency,
+            "warmup-memory");
+      }
       for (int round = 0; round < rounds; round++) {
         onRedis.add(pipeline(redis, store, workload, concurrency, "pipeline-redis"));
-        inMemory.add(
-            pipeline(
-                redis,
-                InMemoryIdempotencyStore.create(),
-                workload,
-                concurrency,
-                "pipeline-memory"));
+        if (alsoInMemory) {
+          inMemory.add(
+              pipeline(
+                  redis,
+                  InMemoryIdempotencyStore.create(),
+                  workload,
+                  concurrency,
+                  "pipeline-memory"));
+        }
+      }
+      if (!alsoInMemory) {
+        return;
       }
       Sample r = median(onRedis);
       Sample m = median(inMemory);
@@ -432,7 +475,7 @@ public final class RedisThroughputBench {
         Onceflow.consume(source)
             .name(queue)
             .decode(Decoder.utf8())
-            .deduplicate(Dedup.byMessageId(store).lease(LEASE).retain(RETENTION))
+            .deduplicate(dedup(store))
             .handle(m -> Mono.just(handled.incrementAndGet()))
             .deadLetterTo(InMemoryDeadLetters.create())
             .concurrency(concurrency)
@@ -459,6 +502,16 @@ public final class RedisThroughputBench {
     } finally {
       redis.clear("onceflow-bench:" + queue + ":");
     }
+  }
+
+  /**
+   * Deduplication by message id; {@code bench.inProgressBackoffMs} shortens the engine's wait when
+   * a duplicate meets its original's live lease (default: the engine's).
+   */
+  private static Dedup dedup(IdempotencyStore store) {
+    Dedup d = Dedup.byMessageId(store).lease(LEASE).retain(RETENTION);
+    long backoff = Long.getLong("bench.inProgressBackoffMs", -1);
+    return backoff > 0 ? d.inProgressBackoff(Duration.ofMillis(backoff)) : d;
   }
 
   // ------------------------------------------------------------------ w: waiting for a replica
