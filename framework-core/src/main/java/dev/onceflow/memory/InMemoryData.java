@@ -46,9 +46,9 @@ public final class InMemoryData {
     if (effects.isEmpty()) {
       return;
     }
-    // Staged values of the integers the effects touch, so that two increments of one key in one
-    // completion are checked together.
-    Map<String, Long> staged = new HashMap<>();
+    // Staged values of the strings and fields the effects touch, so that an increment is checked
+    // against what the effects before it in the same completion wrote.
+    Map<String, String> staged = new HashMap<>();
     Map<String, String> stagedTypes = new HashMap<>();
     for (Effect e : effects) {
       String k = id(ns, e.key());
@@ -60,18 +60,19 @@ public final class InMemoryData {
             "effect " + e + " cannot apply: key '" + e.key() + "' holds a " + type);
       }
       if (e instanceof Effect.HashIncrement hi) {
-        stage(
-            staged,
-            k + '\u0000' + hi.field(),
-            hashes.getOrDefault(k, Map.of()).get(hi.field()),
-            hi.delta(),
-            e);
+        String slot = k + '\u0000' + hi.field();
+        String current =
+            staged.containsKey(slot)
+                ? staged.get(slot)
+                : hashes.getOrDefault(k, Map.of()).get(hi.field());
+        staged.put(slot, increment(current, hi.delta(), e));
       } else if (e instanceof Effect.Increment in) {
-        stage(staged, k, strings.get(k), in.delta(), e);
-      } else if (e instanceof Effect.SetValue) {
-        staged.remove(k);
+        String current = staged.containsKey(k) ? staged.get(k) : strings.get(k);
+        staged.put(k, increment(current, in.delta(), e));
+      } else if (e instanceof Effect.SetValue sv) {
+        staged.put(k, sv.value());
       } else if (e instanceof Effect.HashSet hs) {
-        staged.remove(k + '\u0000' + hs.field());
+        staged.put(k + '\u0000' + hs.field(), hs.value());
       }
     }
     for (Effect e : effects) {
@@ -93,22 +94,17 @@ public final class InMemoryData {
     }
   }
 
-  private static void stage(
-      Map<String, Long> staged, String slot, @Nullable String current, long delta, Effect e) {
-    Long base = staged.get(slot);
+  /** {@code current + delta} as text, or a rejection when it is no integer or overflows. */
+  private static String increment(@Nullable String current, long delta, Effect e) {
     long value;
-    if (base != null) {
-      value = base;
-    } else {
-      try {
-        value = parse(current);
-      } catch (NumberFormatException ex) {
-        throw new EffectRejectedException(
-            "effect " + e + " cannot apply: the value is not an integer: '" + current + "'");
-      }
+    try {
+      value = parse(current);
+    } catch (NumberFormatException ex) {
+      throw new EffectRejectedException(
+          "effect " + e + " cannot apply: the value is not an integer: '" + current + "'");
     }
     try {
-      staged.put(slot, Math.addExact(value, delta));
+      return Long.toString(Math.addExact(value, delta));
     } catch (ArithmeticException ex) {
       throw new EffectRejectedException(
           "effect " + e + " cannot apply: increment or decrement would overflow (" + value + ")");

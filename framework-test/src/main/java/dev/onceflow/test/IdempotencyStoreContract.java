@@ -487,6 +487,34 @@ public abstract class IdempotencyStoreContract {
   }
 
   @Test
+  void anIncrementIsCheckedAgainstWhatEarlierEffectsOfTheSameCompletionWrote() {
+    Lease lease = acquired(request("k", LONG));
+    StepVerifier.create(
+            store()
+                .complete(
+                    lease,
+                    Completion.processed(
+                        null,
+                        RETAIN,
+                        List.of(
+                            Effect.set("s:{k}", "abc"),
+                            Effect.incrBy("s:{k}", 1),
+                            Effect.hset("h:{k}", "f", "x"),
+                            Effect.hincrBy("h:{k}", "f", 1)))))
+        .expectError(EffectRejectedException.class)
+        .verify(Duration.ofSeconds(10));
+    assertThat(value(ns, "s:{k}")).isNull();
+    assertThat(hash(ns, "h:{k}")).isEmpty();
+    assertThat(
+            complete(
+                lease,
+                Completion.processed(
+                    null, RETAIN, List.of(Effect.set("s:{k}", "41"), Effect.incrBy("s:{k}", 1)))))
+        .isTrue();
+    assertThat(value(ns, "s:{k}")).isEqualTo("42");
+  }
+
+  @Test
   void aRejectedCompletionDoesNotAffectOthersSentAtTheSameTime() {
     int n = 50;
     String big = "big:{max}";
