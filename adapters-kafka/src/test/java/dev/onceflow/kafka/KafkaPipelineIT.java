@@ -12,15 +12,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.onceflow.deadletter.DeadLetter;
+import dev.onceflow.handler.Message;
 import dev.onceflow.kafka.KafkaTestSupport.Raw;
 import dev.onceflow.kafka.internal.KafkaEnvelopes;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
-import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.outcome.Ledger;
-import dev.onceflow.handler.Message;
-import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.outcome.Outcome;
+import dev.onceflow.pipeline.Dedup;
+import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;
 import dev.onceflow.store.IdempotencyStore;

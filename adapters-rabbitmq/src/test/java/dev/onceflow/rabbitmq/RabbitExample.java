@@ -1,9 +1,9 @@
 package dev.onceflow.rabbitmq;
 
 import dev.onceflow.memory.InMemoryIdempotencyStore;
+import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;

@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.GetResponse;
 import dev.onceflow.deadletter.DeadLetter;
+import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
-import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;
 import dev.onceflow.store.Effect;

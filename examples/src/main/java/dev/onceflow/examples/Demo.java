@@ -1,18 +1,18 @@
 package dev.onceflow.examples;
 
 import dev.onceflow.examples.internal.StoreChoice;
+import dev.onceflow.handler.Handled;
 import dev.onceflow.kafka.KafkaDeadLetter;
 import dev.onceflow.kafka.KafkaPublisher;
 import dev.onceflow.kafka.KafkaSource;
 import dev.onceflow.kafka.KafkaSourceOptions;
 import dev.onceflow.kafka.embedded.EmbeddedKafka;
+import dev.onceflow.outcome.Ledger;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
-import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.NonRetryableException;
 import dev.onceflow.pipeline.Onceflow;
-import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;
 import dev.onceflow.store.Effect;

@@ -2,10 +2,10 @@ package dev.onceflow.examples;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
-import dev.onceflow.pipeline.Decoder;
-import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.handler.Handled;
 import dev.onceflow.outcome.Ledger;
+import dev.onceflow.pipeline.Decoder;
+import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.pipeline.NonRetryableException;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;

@@ -11,5 +11,10 @@ public enum DeadLetterReason {
   /** The message had no id and the pipeline was told not to derive one. */
   MISSING_ID,
   /** A recorded outcome exists for the key with another payload: the key was reused. */
-  KEY_REUSED
+  KEY_REUSED,
+  /**
+   * No usable key could be made: the key function or the fingerprint function threw, the key is
+   * longer than the limit, or a producer sequence is below the producer's first number.
+   */
+  INVALID_KEY
 }

@@ -11,6 +11,7 @@ import dev.onceflow.store.RecordedOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -43,7 +44,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final Map<String, KeyState> keys = new HashMap<>();
 
   /** When each key may be dropped; stale entries (a key whose time moved on) are skipped. */
-  private final PriorityQueue<Expiry> expiries = new PriorityQueue<>();
+  private final PriorityQueue<Expiry> expiries =
+      new PriorityQueue<>(Comparator.comparing(Expiry::at));
 
   private final InMemoryData data = new InMemoryData(lock);
 
@@ -59,7 +61,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** A store on the system clock. */
   public static InMemoryIdempotencyStore create() {
-    return new InMemoryIdempotencyStore(Clock.systemUTC());
+    return create(Clock.systemUTC());
   }
 
   /** A store on the given clock (for tests: a clock driven by a virtual-time scheduler). */
@@ -93,12 +95,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.failure = null;
   }
 
-  private record Expiry(Instant at, String id) implements Comparable<Expiry> {
-    @Override
-    public int compareTo(Expiry o) {
-      return at.compareTo(o.at);
-    }
-  }
+  private record Expiry(Instant at, String id) {}
 
   private static final class KeyState {
     long fence;
@@ -109,8 +106,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     @Nullable Instant recordExpiresAt;
     @Nullable Long guardValue;
     Instant fenceExpiresAt = Instant.MIN;
-
-    /** A contiguous guard's gap: since when later numbers wait, and the lowest waiting one. */
+    // A contiguous guard's gap: since when later numbers wait, and the lowest waiting one.
     @Nullable Instant gapSince;
 
     long waitMin;

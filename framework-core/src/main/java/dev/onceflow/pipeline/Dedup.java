@@ -3,7 +3,6 @@ package dev.onceflow.pipeline;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.store.IdempotencyStore;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -19,6 +18,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #byProducerSequence} – per producer id the highest contiguous sequence is kept (as
  *       Kafka's idempotent producer does with PID + sequence): O(producers) memory.
  * </ul>
+ *
+ * <p>The message id is the message's identity: a re-send with the same id is a duplicate even when
+ * its body differs (producers stamp retry counters and timestamps into bodies). To have "same id,
+ * other content" dead-lettered as {@code KEY_REUSED}, opt in with {@link #fingerprint(Function)}
+ * over the part of the payload that matters.
  */
 public final class Dedup {
 
@@ -31,6 +35,18 @@ public final class Dedup {
   /** Default wait before an IN_PROGRESS key is tried again: 1 s. */
   public static final Duration DEFAULT_IN_PROGRESS_BACKOFF = Duration.ofSeconds(1);
 
+  /** Default longest key, in UTF-8 bytes: 1 KiB (a longer one is dead-lettered INVALID_KEY). */
+  public static final int DEFAULT_MAX_KEY_BYTES = 1024;
+
+  /** Default first sequence number of a producer: 1, as Kafka's idempotent producer. */
+  public static final long DEFAULT_FIRST_SEQUENCE = 1;
+
+  /**
+   * Default gap timeout of producer sequences: 2 min, Kafka's default {@code delivery.timeout.ms}
+   * (a record its producer has not delivered by then will not be delivered).
+   */
+  public static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofMinutes(2);
+
   /** How a key is found. */
   public enum Strategy {
     MESSAGE_ID,
@@ -42,58 +58,49 @@ public final class Dedup {
   private final IdempotencyStore store;
   private final Strategy strategy;
   private final @Nullable Function<Envelope, @Nullable String> keyFunction;
-  private final Duration lease;
-  private final Duration retention;
-  private final boolean fingerprint;
-  private final MissingId missingId;
-  private final Duration inProgressBackoff;
+  private Duration lease = DEFAULT_LEASE;
+  private Duration retention = DEFAULT_RETENTION;
+  private @Nullable Function<Envelope, byte[]> fingerprint;
+  private MissingId missingId = MissingId.DEAD_LETTER;
+  private Duration inProgressBackoff = DEFAULT_IN_PROGRESS_BACKOFF;
+  private int maxKeyBytes = DEFAULT_MAX_KEY_BYTES;
+  private long firstSequence = DEFAULT_FIRST_SEQUENCE;
+  private @Nullable Duration gapTimeout = DEFAULT_GAP_TIMEOUT;
 
   private Dedup(
       IdempotencyStore store,
       Strategy strategy,
-      @Nullable Function<Envelope, @Nullable String> keyFunction,
-      Duration lease,
-      Duration retention,
-      boolean fingerprint,
-      MissingId missingId,
-      Duration inProgressBackoff) {
-    this.store = store;
+      @Nullable Function<Envelope, @Nullable String> keyFunction) {
+    this.store = Retries.required(store, "store");
     this.strategy = strategy;
     this.keyFunction = keyFunction;
-    this.lease = lease;
-    this.retention = retention;
-    this.fingerprint = fingerprint;
-    this.missingId = missingId;
-    this.inProgressBackoff = inProgressBackoff;
   }
 
-  private static Dedup of(
-      IdempotencyStore store,
-      Strategy strategy,
-      @Nullable Function<Envelope, @Nullable String> keyFunction) {
-    Objects.requireNonNull(store, "store");
-    return new Dedup(
-        store,
-        strategy,
-        keyFunction,
-        DEFAULT_LEASE,
-        DEFAULT_RETENTION,
-        true,
-        MissingId.DEAD_LETTER,
-        DEFAULT_IN_PROGRESS_BACKOFF);
+  private Dedup copy() {
+    Dedup d = new Dedup(store, strategy, keyFunction);
+    d.lease = lease;
+    d.retention = retention;
+    d.fingerprint = fingerprint;
+    d.missingId = missingId;
+    d.inProgressBackoff = inProgressBackoff;
+    d.maxKeyBytes = maxKeyBytes;
+    d.firstSequence = firstSequence;
+    d.gapTimeout = gapTimeout;
+    return d;
   }
 
   /** The message id is the key. */
   public static Dedup byMessageId(IdempotencyStore store) {
-    return of(store, Strategy.MESSAGE_ID, null);
+    return new Dedup(store, Strategy.MESSAGE_ID, null);
   }
 
   /**
-   * A key computed from the envelope; a null or blank key counts as a missing id. The function must
-   * be deterministic: the same message must give the same key on every delivery.
+   * A key computed from the envelope; a null or blank key counts as a missing id, and a function
+   * that throws dead-letters that message ({@code INVALID_KEY}). The function must be
+   * deterministic: the same message must give the same key on every delivery.
    */
   public static Dedup byKey(IdempotencyStore store, Function<Envelope, @Nullable String> key) {
-    return of(store, Strategy.CUSTOM_KEY, Objects.requireNonNull(key, "key"));
+    return new Dedup(store, Strategy.CUSTOM_KEY, Retries.required(key, "key"));
   }
 
   /**
@@ -102,47 +109,70 @@ public final class Dedup {
    * with reason {@code MISSING_ID}.
    */
   public static Dedup byEntityVersion(IdempotencyStore store) {
-    return of(store, Strategy.ENTITY_VERSION, null);
+    return new Dedup(store, Strategy.ENTITY_VERSION, null);
   }
 
   /**
-   * Producer sequence: the key is the producer id; sequences complete in order, a sequence not
-   * above the highest contiguous one is a duplicate, and one beyond a gap waits (IN_PROGRESS) until
-   * the gap is filled. Use with {@link PipelineBuilder#orderedByKey()} over a source that keeps a
-   * producer's order (a Kafka partition, a FIFO queue).
+   * Producer sequence: the key is the producer id; a producer's sequences complete in order from
+   * its {@link #firstSequence(long) first number}; a sequence not above the highest contiguous one
+   * is a duplicate, and one beyond a gap waits (IN_PROGRESS) until the gap is filled or {@link
+   * #gapTimeout(Duration) times out}. A dead-lettered sequence counts as done. Use with {@link
+   * PipelineBuilder#orderedByKey()} over a source that keeps a producer's order (a Kafka partition,
+   * a FIFO queue).
    */
   public static Dedup byProducerSequence(IdempotencyStore store) {
-    return of(store, Strategy.PRODUCER_SEQUENCE, null);
+    return new Dedup(store, Strategy.PRODUCER_SEQUENCE, null);
   }
 
   /** How long a lease lives unless the heartbeat extends it. Default {@link #DEFAULT_LEASE}. */
   public Dedup lease(Duration lease) {
     Retries.requirePositive(lease, "lease");
-    return new Dedup(
-        store, strategy, keyFunction, lease, retention, fingerprint, missingId, inProgressBackoff);
+    Dedup d = copy();
+    d.lease = lease;
+    return d;
   }
 
   /** How long completed records are kept. Default {@link #DEFAULT_RETENTION}. */
   public Dedup retain(Duration retention) {
     Retries.requirePositive(retention, "retention");
-    return new Dedup(
-        store, strategy, keyFunction, lease, retention, fingerprint, missingId, inProgressBackoff);
+    Dedup d = copy();
+    d.retention = retention;
+    return d;
   }
 
   /**
-   * Whether a payload fingerprint is recorded, so that a key reused with another payload is
-   * dead-lettered as {@code KEY_REUSED}. Default true.
+   * Records a fingerprint of the whole payload with each outcome, so that a key reused with another
+   * payload is dead-lettered as {@code KEY_REUSED}. Default false: the id is the identity, and
+   * re-sends whose body differs (a retry counter, a timestamp) are duplicates. Prefer {@link
+   * #fingerprint(Function)} over the part of the payload that matters.
    */
   public Dedup fingerprint(boolean fingerprint) {
-    return new Dedup(
-        store, strategy, keyFunction, lease, retention, fingerprint, missingId, inProgressBackoff);
+    Dedup d = copy();
+    d.fingerprint = fingerprint ? Dedup::payload : null;
+    return d;
+  }
+
+  /**
+   * Records a fingerprint of {@code projection}'s bytes (for example the fields of the payload that
+   * make a message what it is) with each outcome: a key whose record has another fingerprint is
+   * dead-lettered as {@code KEY_REUSED}. A projection that throws dead-letters that message ({@code
+   * INVALID_KEY}). Without it no fingerprint is computed.
+   */
+  public Dedup fingerprint(Function<Envelope, byte[]> projection) {
+    Dedup d = copy();
+    d.fingerprint = Retries.required(projection, "projection");
+    return d;
+  }
+
+  private static byte[] payload(Envelope e) {
+    return e.payload();
   }
 
   /** What to do with a message without id. Default {@link MissingId#DEAD_LETTER}. */
   public Dedup onMissingId(MissingId missingId) {
-    Objects.requireNonNull(missingId, "missingId");
-    return new Dedup(
-        store, strategy, keyFunction, lease, retention, fingerprint, missingId, inProgressBackoff);
+    Dedup d = copy();
+    d.missingId = Retries.required(missingId, "missingId");
+    return d;
   }
 
   /**
@@ -151,8 +181,50 @@ public final class Dedup {
    */
   public Dedup inProgressBackoff(Duration backoff) {
     Retries.requirePositive(backoff, "inProgressBackoff");
-    return new Dedup(
-        store, strategy, keyFunction, lease, retention, fingerprint, missingId, backoff);
+    Dedup d = copy();
+    d.inProgressBackoff = backoff;
+    return d;
+  }
+
+  /**
+   * The longest key, in UTF-8 bytes; a longer one is dead-lettered with reason {@code INVALID_KEY}.
+   * Between 16 and 65536; default {@link #DEFAULT_MAX_KEY_BYTES}.
+   */
+  public Dedup maxKeyBytes(int maxKeyBytes) {
+    if (maxKeyBytes < 16 || maxKeyBytes > 65_536) {
+      throw new IllegalArgumentException(
+          "maxKeyBytes must be between 16 and 65536, but was " + maxKeyBytes);
+    }
+    Dedup d = copy();
+    d.maxKeyBytes = maxKeyBytes;
+    return d;
+  }
+
+  /**
+   * The first sequence number of a producer seen for the first time: later numbers wait for it.
+   * Default {@link #DEFAULT_FIRST_SEQUENCE}. Only for {@link #byProducerSequence}.
+   */
+  public Dedup firstSequence(long first) {
+    if (first < 0) {
+      throw new IllegalArgumentException("firstSequence must not be negative, but was " + first);
+    }
+    Dedup d = copy();
+    d.firstSequence = first;
+    return d;
+  }
+
+  /**
+   * How long a gap in a producer's sequence may hold later numbers before the missing numbers are
+   * given up (counted in {@code onceflow.sequence.gaps} and logged); {@code null} waits for ever.
+   * Default {@link #DEFAULT_GAP_TIMEOUT}. Only for {@link #byProducerSequence}.
+   */
+  public Dedup gapTimeout(@Nullable Duration gapTimeout) {
+    if (gapTimeout != null) {
+      Retries.requirePositive(gapTimeout, "gapTimeout");
+    }
+    Dedup d = copy();
+    d.gapTimeout = gapTimeout;
+    return d;
   }
 
   public IdempotencyStore store() {
@@ -175,7 +247,12 @@ public final class Dedup {
     return retention;
   }
 
+  /** Whether a fingerprint is recorded. */
   public boolean fingerprint() {
+    return fingerprint != null;
+  }
+
+  public @Nullable Function<Envelope, byte[]> fingerprintFunction() {
     return fingerprint;
   }
 
@@ -185,5 +262,17 @@ public final class Dedup {
 
   public Duration inProgressBackoff() {
     return inProgressBackoff;
+  }
+
+  public int maxKeyBytes() {
+    return maxKeyBytes;
+  }
+
+  public long firstSequence() {
+    return firstSequence;
+  }
+
+  public @Nullable Duration gapTimeout() {
+    return gapTimeout;
   }
 }

@@ -32,8 +32,10 @@ public interface Pipeline<T, R> {
 
   /**
    * Runs the pipeline in the background (subscribed on the pipeline's scheduler, so the caller is
-   * never blocked), as {@link #outcomes()} with outcomes dropped. Disposing it is an abrupt stop,
-   * as cancelling {@link #outcomes()}.
+   * never blocked), as {@link #outcomes()} with outcomes dropped (watch them with {@link
+   * #observe()}). Disposing it is an abrupt stop, as cancelling {@link #outcomes()}.
+   *
+   * @throws IllegalStateException if the pipeline is already running
    */
   Disposable start();
 
@@ -45,10 +47,10 @@ public interface Pipeline<T, R> {
   Mono<Void> stop(Duration timeout);
 
   /**
-   * A hot view of the outcomes of the current run, for watching a pipeline started with {@link
-   * #start()}: each subscriber sees the outcomes settled after it subscribed. It never slows the
-   * pipeline down: a subscriber that falls behind loses the oldest outcomes beyond a buffer of 256
-   * per subscriber. It completes when the run ends. Use {@link #outcomes()} instead when the
+   * A hot view of outcomes, for watching a pipeline started with {@link #start()}: each subscriber
+   * sees the outcomes settled after it subscribed, of this run and later ones, and it never
+   * completes. It never slows the pipeline down: a subscriber that falls behind loses the oldest
+   * outcomes beyond a buffer of 256 per subscriber. Use {@link #outcomes()} instead when the
    * outcome stream should drive the run (tests, a run that ends after n outcomes).
    */
   Flux<Outcome<R>> observe();

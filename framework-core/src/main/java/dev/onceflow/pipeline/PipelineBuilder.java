@@ -2,16 +2,15 @@ package dev.onceflow.pipeline;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
+import dev.onceflow.engine.Engine;
+import dev.onceflow.engine.EngineConfig;
 import dev.onceflow.handler.Handled;
 import dev.onceflow.handler.Message;
-import dev.onceflow.internal.DefaultPipeline;
-import dev.onceflow.internal.PipelineConfig;
 import dev.onceflow.outcome.PipelineListener;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -49,7 +48,8 @@ public final class PipelineBuilder<T, R> {
   private @Nullable Decoder<?> decoder;
   private @Nullable Dedup dedup;
   private @Nullable Function<Message<Object>, Mono<Handled<Object>>> handler;
-  private Retries retries = Retries.none();
+  private Retries retries = Retries.defaults();
+  private boolean withEffects;
   private @Nullable CircuitBreaker circuitBreaker;
   private @Nullable DeadLetterSink deadLetterSink;
   private int concurrency = DEFAULT_CONCURRENCY;
@@ -74,7 +74,7 @@ public final class PipelineBuilder<T, R> {
    * letters. Letters, digits, '.', '_' and '-'; default "onceflow".
    */
   public PipelineBuilder<T, R> name(String name) {
-    Objects.requireNonNull(name, "name");
+    Retries.required(name, "name");
     if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
       throw new IllegalArgumentException(
           "name must be 1 to 100 letters, digits, '.', '_' or '-', but was '" + name + "'");
@@ -86,22 +86,27 @@ public final class PipelineBuilder<T, R> {
   /** How payloads are decoded; without it the handler gets the raw bytes. */
   @SuppressWarnings("unchecked")
   public <U> PipelineBuilder<U, R> decode(Decoder<U> decoder) {
-    this.decoder = Objects.requireNonNull(decoder, "decoder");
+    this.decoder = Retries.required(decoder, "decoder");
     return (PipelineBuilder<U, R>) this;
   }
 
   /** Deduplication through an idempotency store. Without it every delivery runs the handler. */
   public PipelineBuilder<T, R> deduplicate(Dedup dedup) {
-    this.dedup = Objects.requireNonNull(dedup, "dedup");
+    this.dedup = Retries.required(dedup, "dedup");
     return this;
   }
 
   /** The handler. Plain effects it makes are at-least-once with bounded re-runs. */
   @SuppressWarnings("unchecked")
   public <U> PipelineBuilder<T, U> handle(Handler<T, U> handler) {
-    Objects.requireNonNull(handler, "handler");
+    Retries.required(handler, "handler");
     Handler<Object, Object> h = (Handler<Object, Object>) (Handler<?, ?>) handler;
-    this.handler = m -> h.handle(m).map(r -> Handled.of(r));
+    this.withEffects = false;
+    this.handler =
+        m -> {
+          Mono<Object> result = h.handle(m);
+          return result == null ? null : result.map(r -> Handled.of(r));
+        };
     return (PipelineBuilder<T, U>) this;
   }
 
@@ -112,8 +117,9 @@ public final class PipelineBuilder<T, R> {
   @SuppressWarnings("unchecked")
   public <U> PipelineBuilder<T, U> handleWithEffects(
       Function<Message<T>, Mono<Handled<U>>> handler) {
-    Objects.requireNonNull(handler, "handler");
+    Retries.required(handler, "handler");
     this.handler = (Function<Message<Object>, Mono<Handled<Object>>>) (Function<?, ?>) handler;
+    this.withEffects = true;
     return (PipelineBuilder<T, U>) this;
   }
 
@@ -124,18 +130,22 @@ public final class PipelineBuilder<T, R> {
   @SuppressWarnings("unchecked")
   public <U> PipelineBuilder<T, U> handleBlocking(
       Function<Message<T>, U> handler, Scheduler scheduler) {
-    Objects.requireNonNull(handler, "handler");
-    Objects.requireNonNull(scheduler, "scheduler");
+    Retries.required(handler, "handler");
+    Retries.required(scheduler, "scheduler");
     Function<Message<Object>, Object> h =
         (Function<Message<Object>, Object>) (Function<?, ?>) handler;
+    this.withEffects = false;
     this.handler =
         m -> Mono.fromCallable(() -> h.apply(m)).subscribeOn(scheduler).map(r -> Handled.of(r));
     return (PipelineBuilder<T, U>) this;
   }
 
-  /** How the handler is retried. Default {@link Retries#none()}. */
+  /**
+   * How the handler is retried. Default {@link Retries#defaults()}: 3 attempts, 1 s then 2 s apart
+   * (with jitter); {@link Retries#none()} dead-letters at the first failure.
+   */
   public PipelineBuilder<T, R> retry(Retries retries) {
-    this.retries = Objects.requireNonNull(retries, "retries");
+    this.retries = Retries.required(retries, "retries");
     return this;
   }
 
@@ -145,13 +155,13 @@ public final class PipelineBuilder<T, R> {
    * dead-letter destination; it resumes by itself when the breaker lets calls through again.
    */
   public PipelineBuilder<T, R> circuitBreaker(CircuitBreaker circuitBreaker) {
-    this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "circuitBreaker");
+    this.circuitBreaker = Retries.required(circuitBreaker, "circuitBreaker");
     return this;
   }
 
   /** Where messages that failed for good go. Required. */
   public PipelineBuilder<T, R> deadLetterTo(DeadLetterSink sink) {
-    this.deadLetterSink = Objects.requireNonNull(sink, "sink");
+    this.deadLetterSink = Retries.required(sink, "sink");
     return this;
   }
 
@@ -176,13 +186,13 @@ public final class PipelineBuilder<T, R> {
 
   /** Micrometer metrics into {@code registry}; see the README for the metric names. */
   public PipelineBuilder<T, R> metrics(MeterRegistry registry) {
-    this.meterRegistry = Objects.requireNonNull(registry, "registry");
+    this.meterRegistry = Retries.required(registry, "registry");
     return this;
   }
 
   /** Caches handler results in the store, so that duplicates carry the first run's result. */
   public PipelineBuilder<T, R> resultCodec(ResultCodec<R> codec) {
-    this.resultCodec = Objects.requireNonNull(codec, "codec");
+    this.resultCodec = Retries.required(codec, "codec");
     return this;
   }
 
@@ -191,19 +201,19 @@ public final class PipelineBuilder<T, R> {
    * Schedulers.parallel()}; tests pass a virtual-time scheduler.
    */
   public PipelineBuilder<T, R> scheduler(Scheduler scheduler) {
-    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.scheduler = Retries.required(scheduler, "scheduler");
     return this;
   }
 
   /** The clock of failure timestamps. Default: the scheduler's clock. */
   public PipelineBuilder<T, R> clock(Clock clock) {
-    this.clock = Objects.requireNonNull(clock, "clock");
+    this.clock = Retries.required(clock, "clock");
     return this;
   }
 
   /** The owner name on this pipeline's leases. Default: "onceflow-" + a random UUID. */
   public PipelineBuilder<T, R> owner(String owner) {
-    Objects.requireNonNull(owner, "owner");
+    Retries.required(owner, "owner");
     if (owner.isBlank()) {
       throw new IllegalArgumentException("owner must not be blank");
     }
@@ -254,7 +264,7 @@ public final class PipelineBuilder<T, R> {
    * what it throws is logged and ignored.
    */
   public PipelineBuilder<T, R> listener(PipelineListener listener) {
-    this.listener = Objects.requireNonNull(listener, "listener");
+    this.listener = Retries.required(listener, "listener");
     return this;
   }
 
@@ -279,32 +289,73 @@ public final class PipelineBuilder<T, R> {
       throw new IllegalArgumentException(
           "resultCodec(...) needs deduplicate(...): results are cached in the store");
     }
+    if (dedup == null && withEffects) {
+      throw new IllegalArgumentException(
+          "handleWithEffects(...) needs deduplicate(...): transactional effects are applied by the"
+              + " idempotency store with the completion record (pipeline '"
+              + name
+              + "')");
+    }
     if (dedup != null && dedup.lease().toMillis() < 3) {
       throw new IllegalArgumentException(
           "dedup lease must be at least 3 ms, but was " + dedup.lease());
     }
     Clock c = clock != null ? clock : new SchedulerClock(scheduler);
-    PipelineConfig config =
-        new PipelineConfig(
+    Retries r = retries;
+    Decoder<?> d = decoder == null ? Decoder.bytes() : decoder;
+    EngineConfig config =
+        new EngineConfig(
             name,
             source,
-            decoder == null ? Decoder.bytes() : decoder,
-            dedup,
+            d::decode,
+            dedup == null ? null : dedupConfig(dedup),
             handler,
-            retries,
+            new EngineConfig.RetryPolicy(r.maxAttempts(), r::isRetryable, r::backoff),
             circuitBreaker,
             deadLetterSink,
             concurrency,
             orderedByKey,
             meterRegistry,
-            resultCodec,
+            resultCodec == null ? null : coding(resultCodec),
             scheduler,
             c,
             owner,
             breakerPoll,
             storeRetry,
             storeRetryMax,
-            heartbeatFraction);
-    return new DefaultPipeline<>(config);
+            heartbeatFraction,
+            listener);
+    return new EnginePipeline<>(new Engine(config));
+  }
+
+  private static EngineConfig.DedupConfig dedupConfig(Dedup d) {
+    return new EngineConfig.DedupConfig(
+        d.store(),
+        EngineConfig.Strategy.valueOf(d.strategy().name()),
+        d.keyFunction(),
+        d.lease(),
+        d.retention(),
+        d.fingerprintFunction(),
+        EngineConfig.MissingIdPolicy.valueOf(d.missingId().name()),
+        d.inProgressBackoff(),
+        d.maxKeyBytes(),
+        d.firstSequence(),
+        d.gapTimeout());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static EngineConfig.ResultCoding coding(ResultCodec<?> codec) {
+    ResultCodec<Object> c = (ResultCodec<Object>) codec;
+    return new EngineConfig.ResultCoding() {
+      @Override
+      public byte[] encode(Object result) {
+        return c.encode(result);
+      }
+
+      @Override
+      public Object decode(byte[] bytes) {
+        return c.decode(bytes);
+      }
+    };
   }
 }

@@ -2,8 +2,8 @@ package dev.onceflow.pipeline;
 
 import dev.onceflow.store.EffectRejectedException;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a failing handler is retried: a number of attempts with exponential backoff and jitter, and
@@ -41,6 +41,15 @@ public final class Retries {
     this.maxBackoff = maxBackoff;
     this.jitter = jitter;
     this.retryable = retryable;
+  }
+
+  /**
+   * The default policy: 3 attempts in all, waiting 1 s then 2 s (jitter 0.5), as Spring Cloud
+   * Stream's default consumer retry; every error retryable but {@link NonRetryableException} and
+   * {@link EffectRejectedException}.
+   */
+  public static Retries defaults() {
+    return exponential(3, Duration.ofSeconds(1));
   }
 
   /** No retry: the first failure is final. */
@@ -88,7 +97,7 @@ public final class Retries {
    * {@link NonRetryableException} and {@link EffectRejectedException} are never retried.
    */
   public Retries retryOn(Predicate<Throwable> retryable) {
-    Objects.requireNonNull(retryable, "retryable");
+    required(retryable, "retryable");
     return new Retries(
         maxAttempts,
         firstBackoff,
@@ -135,8 +144,16 @@ public final class Retries {
     return !(t instanceof NonRetryableException) && !(t instanceof EffectRejectedException);
   }
 
+  /** {@code value}, or an {@link IllegalArgumentException} naming the option when it is null. */
+  static <V> V required(@Nullable V value, String name) {
+    if (value == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
+    return value;
+  }
+
   static void requirePositive(Duration d, String name) {
-    Objects.requireNonNull(d, name);
+    required(d, name);
     if (d.isZero() || d.isNegative()) {
       throw new IllegalArgumentException(name + " must be positive, but was " + d);
     }

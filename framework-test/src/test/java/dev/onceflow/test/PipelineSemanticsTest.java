@@ -176,7 +176,13 @@ class PipelineSemanticsTest {
             .block();
     assertThat(held).isInstanceOf(AcquireResult.Acquired.class);
     source.publish("k", "a different payload");
-    Pipeline<String, String> p = countingPipeline(store);
+    // Fingerprints are opt-in for messages: this pipeline opts in.
+    Pipeline<String, String> p =
+        base(store)
+            .deduplicate(Dedup.byMessageId(store).lease(Duration.ofSeconds(30)).fingerprint(true))
+            .<String>handle(m -> Mono.just(m.payload()))
+            .concurrency(1)
+            .build();
 
     List<Outcome<String>> firstOutcomes = new CopyOnWriteArrayList<>();
     Disposable running = p.outcomes().take(1).subscribe(firstOutcomes::add);

@@ -2,13 +2,13 @@ package dev.onceflow.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryDeadLetters;
 import dev.onceflow.memory.InMemorySource;
+import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Decoder;
 import dev.onceflow.pipeline.Dedup;
-import dev.onceflow.handler.Handled;
 import dev.onceflow.pipeline.Onceflow;
-import dev.onceflow.outcome.Outcome;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.store.Effect;
 import io.lettuce.core.RedisClient;

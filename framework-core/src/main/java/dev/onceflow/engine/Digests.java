@@ -1,4 +1,4 @@
-package dev.onceflow.internal;
+package dev.onceflow.engine;
 
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.Origin;
@@ -25,6 +25,13 @@ final class Digests {
   static String fingerprint(Envelope e) {
     MessageDigest md = sha256();
     md.update(e.payloadView());
+    return HexFormat.of().formatHex(md.digest(), 0, 16);
+  }
+
+  /** SHA-256 of {@code bytes}, first 128 bits in hex. */
+  static String fingerprint(byte[] bytes) {
+    MessageDigest md = sha256();
+    md.update(bytes);
     return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 

@@ -1,7 +1,6 @@
-package dev.onceflow.internal;
+package dev.onceflow.engine;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /** What the pipeline reports; a no-op unless a Micrometer registry was given. */
@@ -14,6 +13,8 @@ interface Metrics {
   void store(String operation, long nanos, boolean success);
 
   void leaseLost();
+
+  void sequenceGaps(long skipped);
 
   Metrics NOOP =
       new Metrics() {
@@ -28,15 +29,20 @@ interface Metrics {
 
         @Override
         public void leaseLost() {}
+
+        @Override
+        public void sequenceGaps(long skipped) {}
       };
 
+  /**
+   * Micrometer metrics when {@code registry} is given. The in-flight gauge reads {@code ledger},
+   * which the pipeline holds strongly (Micrometer holds gauge targets weakly).
+   */
   static Metrics create(
       @Nullable Object registry,
       String pipeline,
-      LongSupplier inFlight,
+      LedgerCounters ledger,
       @Nullable CircuitBreaker breaker) {
-    return registry == null
-        ? NOOP
-        : MicrometerMetrics.create(registry, pipeline, inFlight, breaker);
+    return registry == null ? NOOP : MicrometerMetrics.create(registry, pipeline, ledger, breaker);
   }
 }

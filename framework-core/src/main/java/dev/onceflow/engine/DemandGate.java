@@ -1,4 +1,4 @@
-package dev.onceflow.internal;
+package dev.onceflow.engine;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;

@@ -1,4 +1,4 @@
-package dev.onceflow.internal;
+package dev.onceflow.engine;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +20,7 @@ final class MicrometerMetrics implements Metrics {
   static final String IN_FLIGHT = "onceflow.inflight";
   static final String LEASE_LOST = "onceflow.lease.lost";
   static final String BREAKER_STATE = "onceflow.breaker.state";
+  static final String SEQUENCE_GAPS = "onceflow.sequence.gaps";
 
   private final MeterRegistry registry;
   private final String pipeline;
@@ -29,6 +29,7 @@ final class MicrometerMetrics implements Metrics {
   private final Timer handlerOk;
   private final Timer handlerFailed;
   private final Counter leaseLost;
+  private final Counter sequenceGaps;
 
   private MicrometerMetrics(MeterRegistry registry, String pipeline) {
     this.registry = registry;
@@ -44,13 +45,18 @@ final class MicrometerMetrics implements Metrics {
             .tag("result", "failure")
             .register(registry);
     this.leaseLost = Counter.builder(LEASE_LOST).tag("pipeline", pipeline).register(registry);
+    this.sequenceGaps =
+        Counter.builder(SEQUENCE_GAPS)
+            .tag("pipeline", pipeline)
+            .description("producer sequence numbers given up after their gap timed out")
+            .register(registry);
   }
 
   static Metrics create(
-      Object registry, String pipeline, LongSupplier inFlight, @Nullable CircuitBreaker breaker) {
+      Object registry, String pipeline, LedgerCounters ledger, @Nullable CircuitBreaker breaker) {
     MeterRegistry r = (MeterRegistry) registry;
     MicrometerMetrics m = new MicrometerMetrics(r, pipeline);
-    Gauge.builder(IN_FLIGHT, inFlight, s -> s.getAsLong())
+    Gauge.builder(IN_FLIGHT, ledger, LedgerCounters::inFlight)
         .tag("pipeline", pipeline)
         .description("deliveries received and not yet settled")
         .register(r);
@@ -109,5 +115,10 @@ final class MicrometerMetrics implements Metrics {
   @Override
   public void leaseLost() {
     leaseLost.increment();
+  }
+
+  @Override
+  public void sequenceGaps(long skipped) {
+    sequenceGaps.increment(skipped);
   }
 }

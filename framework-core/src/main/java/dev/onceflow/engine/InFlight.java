@@ -1,0 +1,40 @@
+package dev.onceflow.engine;
+
+import dev.onceflow.core.Delivery;
+import dev.onceflow.core.Envelope;
+import dev.onceflow.outcome.Outcome;
+import dev.onceflow.store.Lease;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Sinks;
+
+/** One delivery in flight: its key, its lease while held, and whether it was counted. */
+final class InFlight {
+  final Delivery delivery;
+  final AtomicBoolean counted = new AtomicBoolean();
+
+  /** Emits when a heartbeat learned that the lease was lost: the handler is cancelled. */
+  final Sinks.One<Boolean> lost = Sinks.one();
+
+  volatile @Nullable String key;
+
+  /** The lease while it is held: set on ACQUIRED, cleared once the store ended it. */
+  volatile @Nullable Lease lease;
+
+  /** Whether the handler runs under the lease, so that the heartbeat extends it. */
+  volatile boolean beating;
+
+  /** When the lease is due for extension, in scheduler milliseconds. */
+  volatile long nextBeatAt;
+
+  /** The outcome whose ack or nack was sent; a settlement runs to its end even on cancel. */
+  volatile @Nullable Outcome<Object> settling;
+
+  InFlight(Delivery delivery) {
+    this.delivery = delivery;
+  }
+
+  Envelope envelope() {
+    return delivery.envelope();
+  }
+}

@@ -1,0 +1,150 @@
+package dev.onceflow.test.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.onceflow.handler.Handled;
+import dev.onceflow.memory.InMemoryDeadLetters;
+import dev.onceflow.memory.InMemoryIdempotencyStore;
+import dev.onceflow.memory.InMemorySource;
+import dev.onceflow.outcome.PipelineState;
+import dev.onceflow.pipeline.Decoder;
+import dev.onceflow.pipeline.Dedup;
+import dev.onceflow.pipeline.Onceflow;
+import dev.onceflow.pipeline.Pipeline;
+import dev.onceflow.pipeline.Retries;
+import dev.onceflow.store.Effect;
+import dev.onceflow.test.FaultyStore;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Tens of thousands of real polls on the parallel scheduler with a 1 ms poll: waits must not deepen
+ * the stack, and a handler success after them must still be recorded and acked.
+ */
+@Timeout(120)
+class PipelineRealThreadsTest {
+
+  private final InMemoryIdempotencyStore store = InMemoryIdempotencyStore.create();
+  private final InMemoryDeadLetters deadLetters = InMemoryDeadLetters.create();
+  private final AtomicBoolean down = new AtomicBoolean(true);
+
+  private Pipeline<String, String> pipeline(
+      InMemorySource source, dev.onceflow.store.IdempotencyStore s) {
+    return Onceflow.consume(source)
+        .name("real")
+        .decode(Decoder.utf8())
+        .deduplicate(Dedup.byMessageId(s))
+        .<String>handleWithEffects(
+            m ->
+                down.get()
+                    ? Mono.error(new IllegalStateException("dependency down"))
+                    : Mono.just(Handled.of("ok", Effect.hincrBy("applied", m.key(), 1))))
+        .retry(Retries.exponential(3, Duration.ofMillis(1)))
+        .deadLetterTo(deadLetters)
+        .concurrency(8)
+        .breakerPollInterval(Duration.ofMillis(1))
+        .storeRetry(Duration.ofMillis(1), Duration.ofMillis(1))
+        .build();
+  }
+
+  private static void awaitUntil(java.util.function.BooleanSupplier done, Duration max)
+      throws InterruptedException {
+    long end = System.nanoTime() + max.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("not done within " + max);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void thirtyThousandBreakerPollsOnParallelThreadsThenEveryMessageIsProcessedOnce()
+      throws InterruptedException {
+    InMemorySource source = InMemorySource.create("real-breaker", Schedulers.parallel());
+    for (int i = 0; i < 40; i++) {
+      source.publish("m" + i, "p" + i);
+    }
+    CircuitBreaker breaker =
+        CircuitBreaker.of(
+            "dependency",
+            CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(4)
+                .minimumNumberOfCalls(4)
+                .waitDurationInOpenState(Duration.ofMillis(1))
+                .permittedNumberOfCallsInHalfOpenState(1)
+                .build());
+    AtomicLong polls = new AtomicLong();
+    breaker.getEventPublisher().onCallNotPermitted(e -> polls.incrementAndGet());
+    breaker.getEventPublisher().onError(e -> polls.incrementAndGet());
+    Pipeline<String, String> p =
+        Onceflow.consume(source)
+            .name("real")
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(store))
+            .<String>handleWithEffects(
+                m ->
+                    down.get()
+                        ? Mono.error(new IllegalStateException("dependency down"))
+                        : Mono.just(Handled.of("ok", Effect.hincrBy("applied", m.key(), 1))))
+            .retry(Retries.exponential(3, Duration.ofMillis(1)))
+            .circuitBreaker(breaker)
+            .deadLetterTo(deadLetters)
+            .concurrency(8)
+            .breakerPollInterval(Duration.ofMillis(1))
+            .build();
+    Disposable running = p.start();
+    try {
+      awaitUntil(() -> polls.get() >= 30_000, Duration.ofSeconds(90));
+      assertThat(p.state().status()).isEqualTo(PipelineState.Status.PAUSED_BREAKER_OPEN);
+      assertThat(deadLetters.deadLetters()).isEmpty();
+      down.set(false);
+      awaitUntil(() -> p.ledger().processed() == 40, Duration.ofSeconds(30));
+    } finally {
+      running.dispose();
+    }
+    assertThat(store.data().hash("real", "applied"))
+        .hasSize(40)
+        .allSatisfy((k, v) -> assertThat(v).isEqualTo("1"));
+    assertThat(source.acked()).isEqualTo(40);
+    assertThat(deadLetters.deadLetters()).isEmpty();
+    assertThat(p.ledger().balanced()).isTrue();
+  }
+
+  @Test
+  void aStoreOutageProbedEveryMillisecondOnParallelThreadsThenEveryMessageIsProcessedOnce()
+      throws InterruptedException {
+    down.set(false);
+    InMemorySource source = InMemorySource.create("real-store", Schedulers.parallel());
+    for (int i = 0; i < 40; i++) {
+      source.publish("m" + i, "p" + i);
+    }
+    FaultyStore faulty = FaultyStore.wrap(store).outage(true);
+    Pipeline<String, String> p = pipeline(source, faulty);
+    Disposable running = p.start();
+    try {
+      awaitUntil(
+          () -> faulty.calls(FaultyStore.Operation.ACQUIRE) >= 3_000, Duration.ofSeconds(60));
+      assertThat(p.state().status()).isEqualTo(PipelineState.Status.PAUSED_STORE_UNAVAILABLE);
+      assertThat(source.acked()).isZero();
+      faulty.outage(false);
+      awaitUntil(() -> p.ledger().processed() == 40, Duration.ofSeconds(30));
+    } finally {
+      running.dispose();
+    }
+    assertThat(store.data().hash("real", "applied"))
+        .hasSize(40)
+        .allSatisfy((k, v) -> assertThat(v).isEqualTo("1"));
+    assertThat(deadLetters.deadLetters()).isEmpty();
+    assertThat(p.ledger().balanced()).isTrue();
+  }
+}
