@@ -1,5 +1,7 @@
 package dev.onceflow.kafka;
 
+import dev.onceflow.core.PublishResult;
+
 /**
  * Where a {@link KafkaPublisher} wrote a message, and the convention values it carries.
  *
@@ -8,7 +10,16 @@ package dev.onceflow.kafka;
  * @param offset its offset
  * @param messageId the {@code onceflow-id} header
  * @param producerId the {@code onceflow-producer-id} header
- * @param sequence the {@code onceflow-sequence} header
+ * @param sequence the {@code onceflow-sequence} header, or -1 when the message carried a producer
+ *     id of its own without a readable sequence
  */
 public record KafkaPublishResult(
-    String topic, int partition, long offset, String messageId, String producerId, long sequence) {}
+    String topic, int partition, long offset, String messageId, String producerId, long sequence)
+    implements PublishResult {
+
+  /** The topic. */
+  @Override
+  public String destination() {
+    return topic;
+  }
+}

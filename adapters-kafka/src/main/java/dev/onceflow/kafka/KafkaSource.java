@@ -1,5 +1,6 @@
 package dev.onceflow.kafka;
 
+import dev.onceflow.core.Check;
 import dev.onceflow.core.Delivery;
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.kafka.internal.KafkaDeliveryFlux;
@@ -61,11 +62,12 @@ import reactor.kafka.receiver.ReceiverOptions;
  * Header values are read as UTF-8; the {@link dev.onceflow.core.HeaderConvention} headers set the
  * envelope's fields. Without an {@code onceflow-key} header the record key (UTF-8) is the entity
  * key; without an {@code onceflow-timestamp} header the record's CreateTime is the timestamp. A
- * record without an {@code onceflow-id} header has no message id: the pipeline's missing-id rule
- * applies. The origin is topic, partition and offset.
+ * message id is the {@linkplain KafkaSourceOptions#idHeader() configured id header}, else {@code
+ * onceflow-id}, else the CloudEvents {@code ce_id}; a record with none of them has no message id
+ * and the pipeline's missing-id rule applies. The origin is topic, partition and offset.
  *
  * <p>Kafka 3.x and 4.x brokers are supported (tested against 4.3.1). reactor-kafka is no longer
- * maintained upstream; its types appear only in {@link #of(ReceiverOptions)}.
+ * maintained upstream; its types appear only in {@link #create(ReceiverOptions, int)}.
  */
 public final class KafkaSource implements MessageSource {
 
@@ -74,6 +76,7 @@ public final class KafkaSource implements MessageSource {
   private final int maxInFlight;
   private final int maxUncommitted;
   private final Scheduler redeliveryScheduler;
+  private final @Nullable String idHeader;
   private final SourceCounters counters = new SourceCounters();
 
   private KafkaSource(
@@ -81,34 +84,39 @@ public final class KafkaSource implements MessageSource {
       ReceiverOptions<byte[], byte[]> receiverOptions,
       int maxInFlight,
       int maxUncommitted,
-      Scheduler redeliveryScheduler) {
+      Scheduler redeliveryScheduler,
+      @Nullable String idHeader) {
     this.name = name;
+    this.idHeader = idHeader;
     this.receiverOptions = receiverOptions;
     this.maxInFlight = maxInFlight;
     this.maxUncommitted = maxUncommitted;
     this.redeliveryScheduler = redeliveryScheduler;
   }
 
-  /** A source with onceflow's options. */
-  public static KafkaSource of(KafkaSourceOptions options) {
+  /** A source with these options. */
+  public static KafkaSource create(KafkaSourceOptions options) {
     Objects.requireNonNull(options, "options");
     return new KafkaSource(
         nameOf(options.topics(), options.pattern()),
         options.toReceiverOptions(),
         options.maxInFlight(),
         options.maxUncommitted(),
-        options.redeliveryScheduler());
+        options.redeliveryScheduler(),
+        options.idHeader());
   }
 
   /**
-   * A source over ready reactor-kafka options, with {@link
-   * KafkaSourceOptions#DEFAULT_MAX_IN_FLIGHT} and {@link
-   * KafkaSourceOptions#DEFAULT_MAX_UNCOMMITTED}.
-   *
-   * @see #of(ReceiverOptions, int)
+   * A source on {@code topic} for the consumer group {@code groupId} of the brokers at {@code
+   * bootstrapServers}, with the default options.
    */
-  public static KafkaSource of(ReceiverOptions<byte[], byte[]> receiverOptions) {
-    return of(receiverOptions, KafkaSourceOptions.DEFAULT_MAX_IN_FLIGHT);
+  public static KafkaSource create(String bootstrapServers, String topic, String groupId) {
+    return create(
+        KafkaSourceOptions.builder()
+            .bootstrapServers(bootstrapServers)
+            .topics(topic)
+            .groupId(groupId)
+            .build());
   }
 
   /**
@@ -121,12 +129,10 @@ public final class KafkaSource implements MessageSource {
    *     out-of-order commits ({@code maxDeferredCommits}, which this source does itself), or lack a
    *     group or subscription
    */
-  public static KafkaSource of(ReceiverOptions<byte[], byte[]> receiverOptions, int maxInFlight) {
+  public static KafkaSource create(
+      ReceiverOptions<byte[], byte[]> receiverOptions, int maxInFlight) {
     Objects.requireNonNull(receiverOptions, "receiverOptions");
-    if (maxInFlight < 1 || maxInFlight > 100_000) {
-      throw new IllegalArgumentException(
-          "`maxInFlight` must be between 1 and 100000, but was " + maxInFlight);
-    }
+    Check.between(maxInFlight, 1, KafkaSourceOptions.MAX_IN_FLIGHT, "maxInFlight");
     Object autoCommit =
         receiverOptions.consumerProperties().get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
     if (autoCommit != null && Boolean.parseBoolean(autoCommit.toString())) {
@@ -168,7 +174,8 @@ public final class KafkaSource implements MessageSource {
         o,
         maxInFlight,
         Math.max(maxInFlight, KafkaSourceOptions.DEFAULT_MAX_UNCOMMITTED),
-        Schedulers.parallel());
+        Schedulers.parallel(),
+        null);
   }
 
   private static String nameOf(Collection<String> topics, @Nullable Pattern pattern) {
@@ -190,7 +197,7 @@ public final class KafkaSource implements MessageSource {
   @Override
   public Flux<Delivery> receive() {
     return new KafkaDeliveryFlux(
-        receiverOptions, maxInFlight, maxUncommitted, redeliveryScheduler, counters);
+        receiverOptions, maxInFlight, maxUncommitted, redeliveryScheduler, counters, idHeader);
   }
 
   /** Counts over every subscription of this source, for tests and diagnostics. */

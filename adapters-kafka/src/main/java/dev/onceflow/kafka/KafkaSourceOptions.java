@@ -1,5 +1,6 @@
 package dev.onceflow.kafka;
 
+import dev.onceflow.core.Check;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
@@ -70,6 +71,9 @@ public final class KafkaSourceOptions {
    */
   public static final String DEFAULT_AUTO_OFFSET_RESET = "earliest";
 
+  /** The largest {@link Builder#maxInFlight(int)}. */
+  public static final int MAX_IN_FLIGHT = 100_000;
+
   private static final Set<String> MANAGED =
       Set.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -94,6 +98,7 @@ public final class KafkaSourceOptions {
   private final String autoOffsetReset;
   private final Map<String, Object> consumerProperties;
   private final Scheduler redeliveryScheduler;
+  private final @Nullable String idHeader;
 
   private KafkaSourceOptions(Builder b) {
     this.bootstrapServers = Objects.requireNonNull(b.bootstrapServers);
@@ -110,6 +115,7 @@ public final class KafkaSourceOptions {
     this.autoOffsetReset = b.autoOffsetReset;
     this.consumerProperties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
     this.redeliveryScheduler = b.redeliveryScheduler;
+    this.idHeader = b.idHeader;
   }
 
   public static Builder builder() {
@@ -133,6 +139,7 @@ public final class KafkaSourceOptions {
     b.autoOffsetReset = autoOffsetReset;
     b.properties.putAll(consumerProperties);
     b.redeliveryScheduler = redeliveryScheduler;
+    b.idHeader = idHeader;
     return b;
   }
 
@@ -196,6 +203,14 @@ public final class KafkaSourceOptions {
     return redeliveryScheduler;
   }
 
+  /**
+   * The record header that carries the message id before {@code onceflow-id}, or null; see {@link
+   * dev.onceflow.core.HeaderConvention#messageId}.
+   */
+  public @Nullable String idHeader() {
+    return idHeader;
+  }
+
   /** The reactor-kafka options these options stand for. */
   ReceiverOptions<byte[], byte[]> toReceiverOptions() {
     Map<String, Object> props = new LinkedHashMap<>(consumerProperties);
@@ -238,18 +253,19 @@ public final class KafkaSourceOptions {
     private String autoOffsetReset = DEFAULT_AUTO_OFFSET_RESET;
     private final Map<String, Object> properties = new LinkedHashMap<>();
     private Scheduler redeliveryScheduler = Schedulers.parallel();
+    private @Nullable String idHeader;
 
     private Builder() {}
 
     /** The brokers to bootstrap from, such as {@code "host1:9092,host2:9092"}. Required. */
     public Builder bootstrapServers(String bootstrapServers) {
-      this.bootstrapServers = requireText(bootstrapServers, "bootstrapServers");
+      this.bootstrapServers = Check.notBlank(bootstrapServers, "bootstrapServers");
       return this;
     }
 
     /** The consumer group; offsets are committed for it. Required. */
     public Builder groupId(String groupId) {
-      this.groupId = requireText(groupId, "groupId");
+      this.groupId = Check.notBlank(groupId, "groupId");
       return this;
     }
 
@@ -265,7 +281,7 @@ public final class KafkaSourceOptions {
         throw new IllegalArgumentException("`topics` must not be empty");
       }
       for (String t : topics) {
-        requireText(t, "topic");
+        Check.notBlank(t, "topic");
       }
       this.topics = List.copyOf(topics);
       this.pattern = null;
@@ -281,12 +297,12 @@ public final class KafkaSourceOptions {
 
     /** Subscribes to every topic matching the regular expression (replaces topics). */
     public Builder pattern(String regex) {
-      return pattern(Pattern.compile(requireText(regex, "pattern")));
+      return pattern(Pattern.compile(Check.notBlank(regex, "pattern")));
     }
 
     /** The consumer's {@code client.id}, for broker logs and quotas. Optional. */
     public Builder clientId(String clientId) {
-      this.clientId = requireText(clientId, "clientId");
+      this.clientId = Check.notBlank(clientId, "clientId");
       return this;
     }
 
@@ -295,11 +311,7 @@ public final class KafkaSourceOptions {
      * redelivery). Default {@link #DEFAULT_MAX_IN_FLIGHT}.
      */
     public Builder maxInFlight(int maxInFlight) {
-      if (maxInFlight < 1 || maxInFlight > 100_000) {
-        throw new IllegalArgumentException(
-            "`maxInFlight` must be between 1 and 100000, but was " + maxInFlight);
-      }
-      this.maxInFlight = maxInFlight;
+      this.maxInFlight = Check.between(maxInFlight, 1, MAX_IN_FLIGHT, "maxInFlight");
       return this;
     }
 
@@ -308,11 +320,7 @@ public final class KafkaSourceOptions {
      * not; at least {@link #maxInFlight(int)}. Default {@link #DEFAULT_MAX_UNCOMMITTED}.
      */
     public Builder maxUncommitted(int maxUncommitted) {
-      if (maxUncommitted < 1 || maxUncommitted > 10_000_000) {
-        throw new IllegalArgumentException(
-            "`maxUncommitted` must be between 1 and 10000000, but was " + maxUncommitted);
-      }
-      this.maxUncommitted = maxUncommitted;
+      this.maxUncommitted = Check.between(maxUncommitted, 1, 10_000_000, "maxUncommitted");
       return this;
     }
 
@@ -321,12 +329,7 @@ public final class KafkaSourceOptions {
      * #commitBatchSize(int) batch size} only. Default {@link #DEFAULT_COMMIT_INTERVAL}.
      */
     public Builder commitInterval(Duration commitInterval) {
-      Objects.requireNonNull(commitInterval, "commitInterval");
-      if (commitInterval.isNegative()) {
-        throw new IllegalArgumentException(
-            "`commitInterval` must not be negative, but was " + commitInterval);
-      }
-      this.commitInterval = commitInterval;
+      this.commitInterval = Check.notNegative(commitInterval, "commitInterval");
       return this;
     }
 
@@ -335,23 +338,19 @@ public final class KafkaSourceOptions {
      * only. Default {@link #DEFAULT_COMMIT_BATCH_SIZE}.
      */
     public Builder commitBatchSize(int commitBatchSize) {
-      if (commitBatchSize < 0) {
-        throw new IllegalArgumentException(
-            "`commitBatchSize` must not be negative, but was " + commitBatchSize);
-      }
-      this.commitBatchSize = commitBatchSize;
+      this.commitBatchSize = Check.notNegative(commitBatchSize, "commitBatchSize");
       return this;
     }
 
     /** The consumer's poll timeout. Default {@link #DEFAULT_POLL_TIMEOUT}. */
     public Builder pollTimeout(Duration pollTimeout) {
-      this.pollTimeout = requirePositive(pollTimeout, "pollTimeout");
+      this.pollTimeout = Check.positive(pollTimeout, "pollTimeout");
       return this;
     }
 
     /** How long closing may take (last commit, leaving the group). */
     public Builder closeTimeout(Duration closeTimeout) {
-      this.closeTimeout = requirePositive(closeTimeout, "closeTimeout");
+      this.closeTimeout = Check.positive(closeTimeout, "closeTimeout");
       return this;
     }
 
@@ -405,18 +404,23 @@ public final class KafkaSourceOptions {
     }
 
     /**
+     * The record header that carries the message id of producers that are not onceflow, such as
+     * {@code X-Message-Id}: it is read before {@code onceflow-id} and the CloudEvents {@code
+     * ce_id}, which are recognised without it. Default: none.
+     */
+    public Builder idHeader(String idHeader) {
+      this.idHeader = Check.notBlank(idHeader, "idHeader");
+      return this;
+    }
+
+    /**
      * Builds the options.
      *
      * @throws IllegalArgumentException when a required option is missing or options conflict
      */
     public KafkaSourceOptions build() {
-      if (bootstrapServers == null) {
-        throw new IllegalArgumentException("`bootstrapServers` is required");
-      }
-      if (groupId == null) {
-        throw new IllegalArgumentException(
-            "`groupId` is required: offsets are committed per group");
-      }
+      Check.required(bootstrapServers, "bootstrapServers", "the brokers to consume from");
+      Check.required(groupId, "groupId", "offsets are committed per group");
       if (topics.isEmpty() && pattern == null) {
         throw new IllegalArgumentException("`topics` or `pattern` is required");
       }
@@ -434,22 +438,6 @@ public final class KafkaSourceOptions {
                 + "revocation and close; set at least one of them");
       }
       return new KafkaSourceOptions(this);
-    }
-
-    private static String requireText(String value, String name) {
-      Objects.requireNonNull(value, name);
-      if (value.isBlank()) {
-        throw new IllegalArgumentException("`" + name + "` must not be blank");
-      }
-      return value;
-    }
-
-    private static Duration requirePositive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isZero() || d.isNegative()) {
-        throw new IllegalArgumentException("`" + name + "` must be positive, but was " + d);
-      }
-      return d;
     }
   }
 
@@ -469,6 +457,7 @@ public final class KafkaSourceOptions {
         + commitBatchSize
         + ", pollTimeout="
         + pollTimeout
+        + (idHeader == null ? "" : ", idHeader=" + idHeader)
         + "}";
   }
 }

@@ -64,7 +64,7 @@ class KafkaConformanceIT extends AdapterConformance {
 
   @Override
   protected MessageSource source(String destination) {
-    return KafkaSource.of(options(destination, group(destination)).build());
+    return KafkaSource.create(options(destination, group(destination)).build());
   }
 
   @Override
@@ -75,7 +75,7 @@ class KafkaConformanceIT extends AdapterConformance {
   @Override
   protected DeadLetterSink deadLetterSink(String destination) {
     KafkaDeadLetter sink =
-        KafkaDeadLetter.to(kafka().bootstrapServers(), deadLetterTopic(destination));
+        KafkaDeadLetter.create(kafka().bootstrapServers(), deadLetterTopic(destination));
     CLOSE.add(sink);
     return sink;
   }

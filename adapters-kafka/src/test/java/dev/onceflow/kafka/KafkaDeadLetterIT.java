@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class KafkaDeadLetterIT {
     String dlq = unique("orders.DLT");
     kafka().createTopic(dlq, 1);
     DeadLetter dl = deadLetter();
-    try (KafkaDeadLetter sink = KafkaDeadLetter.to(kafka().bootstrapServers(), dlq)) {
+    try (KafkaDeadLetter sink = KafkaDeadLetter.create(kafka().bootstrapServers(), dlq)) {
       assertThat(sink.topic()).isEqualTo(dlq);
       StepVerifier.create(sink.publish(dl)).expectComplete().verify(Duration.ofSeconds(30));
     }
@@ -94,8 +95,113 @@ class KafkaDeadLetterIT {
                 .producerProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
                 .build())) {
       StepVerifier.create(sink.publish(deadLetter()))
-          .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining(missing))
+          .expectErrorSatisfies(
+              e ->
+                  assertThat(e)
+                      .isInstanceOf(KafkaOperationException.class)
+                      .hasMessageContaining(missing)
+                      .extracting(x -> ((KafkaOperationException) x).destination())
+                      .isEqualTo(missing))
           .verify(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
+  void readyFailsAtOnceNamingAMissingTopic() {
+    String missing = unique("missing.DLT");
+    try (KafkaDeadLetter sink = KafkaDeadLetter.create(kafka().bootstrapServers(), missing)) {
+      long t0 = System.nanoTime();
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e -> {
+                assertThat(e).isInstanceOf(KafkaOperationException.class);
+                KafkaOperationException k = (KafkaOperationException) e;
+                assertThat(k.operation()).isEqualTo(KafkaOperationException.CHECK_TOPIC);
+                assertThat(k.destination()).isEqualTo(missing);
+                assertThat(k)
+                    .hasMessageContaining("'" + missing + "'")
+                    .hasMessageContaining("does not exist")
+                    .hasMessageContaining("createTopic(true)");
+              })
+          .verify(Duration.ofSeconds(30));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0))
+          .as("fails fast, not after the producer's 60 s metadata wait")
+          .isLessThan(Duration.ofSeconds(10));
+    }
+    assertThat(topicExists(missing)).isFalse();
+  }
+
+  @Test
+  void readyCreatesAMissingTopicWhenAllowedAndThenDeadLettersLand() {
+    String topic = unique("created.DLT");
+    try (KafkaDeadLetter sink =
+        KafkaDeadLetter.create(
+            KafkaDeadLetterOptions.builder()
+                .bootstrapServers(kafka().bootstrapServers())
+                .topic(topic)
+                .createTopic(true)
+                .topicPartitions(2)
+                .topicReplicationFactor(1)
+                .build())) {
+      StepVerifier.create(sink.ready()).expectComplete().verify(Duration.ofSeconds(30));
+      assertThat(topicExists(topic)).isTrue();
+      assertThat(partitions(topic)).isEqualTo(2);
+      StepVerifier.create(sink.ready())
+          .as("again: it exists")
+          .expectComplete()
+          .verify(Duration.ofSeconds(30));
+      StepVerifier.create(sink.publish(deadLetter()))
+          .expectComplete()
+          .verify(Duration.ofSeconds(30));
+    }
+    assertThat(readAll(topic, 1, Duration.ofSeconds(30))).hasSize(1);
+  }
+
+  @Test
+  void readyCompletesForAnExistingTopicAndFailsWithTheBrokersWhenTheyDoNotAnswer() {
+    String topic = unique("exists.DLT");
+    kafka().createTopic(topic, 1);
+    try (KafkaDeadLetter sink = KafkaDeadLetter.create(kafka().bootstrapServers(), topic)) {
+      StepVerifier.create(sink.ready()).expectComplete().verify(Duration.ofSeconds(30));
+    }
+    try (KafkaDeadLetter sink =
+        KafkaDeadLetter.create(
+            KafkaDeadLetterOptions.builder()
+                .bootstrapServers("127.0.0.1:1")
+                .topic(topic)
+                .readyTimeout(Duration.ofSeconds(2))
+                .build())) {
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e ->
+                  assertThat(e)
+                      .isInstanceOf(KafkaOperationException.class)
+                      .hasMessageContaining(topic)
+                      .hasMessageContaining("127.0.0.1:1"))
+          .verify(Duration.ofSeconds(30));
+    }
+  }
+
+  private static boolean topicExists(String topic) {
+    try {
+      return kafka().admin().listTopics().names().get(10, TimeUnit.SECONDS).contains(topic);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int partitions(String topic) {
+    try {
+      return kafka()
+          .admin()
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(10, TimeUnit.SECONDS)
+          .get(topic)
+          .partitions()
+          .size();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 }

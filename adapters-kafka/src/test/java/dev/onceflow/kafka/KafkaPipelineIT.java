@@ -5,6 +5,7 @@ import static dev.onceflow.kafka.KafkaTestSupport.endOffsets;
 import static dev.onceflow.kafka.KafkaTestSupport.kafka;
 import static dev.onceflow.kafka.KafkaTestSupport.options;
 import static dev.onceflow.kafka.KafkaTestSupport.produce;
+import static dev.onceflow.kafka.KafkaTestSupport.produceForeign;
 import static dev.onceflow.kafka.KafkaTestSupport.readAll;
 import static dev.onceflow.kafka.KafkaTestSupport.unique;
 import static dev.onceflow.kafka.KafkaTestSupport.utf8;
@@ -119,7 +120,7 @@ class KafkaPipelineIT {
     Pipeline<byte[], String> p =
         pipeline(
             "dedup",
-            KafkaSource.of(options(topic, group).build()),
+            KafkaSource.create(options(topic, group).build()),
             InMemoryIdempotencyStore.create(),
             m -> {
               runs.run(m);
@@ -155,6 +156,43 @@ class KafkaPipelineIT {
   }
 
   @Test
+  void foreignRecordsWithOnlyACloudEventsIdOrACustomIdHeaderAreDeduplicatedByThatId() {
+    String topic = unique("foreign");
+    String group = unique("g");
+    kafka().createTopic(topic, 2);
+    produceForeign(topic, "a", Map.of("ce_id", "evt-1", "ce_source", "/billing"), "one");
+    produceForeign(topic, "b", Map.of("ce_id", "evt-1", "ce_source", "/billing"), "one");
+    produceForeign(topic, "c", Map.of("X-Message-Id", "custom-1"), "two");
+    produceForeign(topic, "d", Map.of("X-Message-Id", "custom-1"), "two");
+    produceForeign(topic, "e", Map.of("X-Message-Id", "custom-2", "ce_id", "evt-2"), "three");
+
+    Runs runs = new Runs();
+    Pipeline<byte[], String> p =
+        pipeline(
+            "foreign",
+            KafkaSource.create(options(topic, group).idHeader("X-Message-Id").build()),
+            InMemoryIdempotencyStore.create(),
+            m -> {
+              runs.run(m);
+              return Mono.just("ok");
+            });
+    Disposable running = p.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> finished(p.ledger()) == 5);
+      assertThat(p.ledger().processed()).as(p.ledger().toString()).isEqualTo(3);
+      assertThat(p.ledger().duplicates()).as(p.ledger().toString()).isEqualTo(2);
+      assertThat(p.ledger().duplicates()).isEqualTo(2);
+      assertThat(runs.byId.keySet())
+          .as("the configured header wins over ce_id")
+          .containsExactlyInAnyOrder("evt-1", "custom-1", "custom-2");
+      assertThat(runs.total()).isEqualTo(3);
+    } finally {
+      p.stop(STOP).block(STOP.multipliedBy(2));
+      running.dispose();
+    }
+  }
+
+  @Test
   void aPipelineKilledMidStreamLosesNothingAndReRunsAtMostWhatWasInFlight() {
     String topic = unique("kill");
     String group = unique("g");
@@ -168,7 +206,7 @@ class KafkaPipelineIT {
 
     Pipeline<byte[], String> first =
         pipeline(
-            "kill", KafkaSource.of(options(topic, group).build()), store, m -> jitter(m, runs));
+            "kill", KafkaSource.create(options(topic, group).build()), store, m -> jitter(m, runs));
     // Abrupt stop, no graceful one: the subscription is cancelled at the (total/3)-th outcome,
     // with the rest of the window in flight. Cancelling from the outcome stream, not from a
     // polling thread, makes "mid-stream" hold however fast the machine is.
@@ -177,7 +215,7 @@ class KafkaPipelineIT {
 
     Pipeline<byte[], String> second =
         pipeline(
-            "kill", KafkaSource.of(options(topic, group).build()), store, m -> jitter(m, runs));
+            "kill", KafkaSource.create(options(topic, group).build()), store, m -> jitter(m, runs));
     Disposable running = second.start();
     try {
       // Nothing lost: every offset gets committed, and every id has a recorded outcome.
@@ -218,9 +256,9 @@ class KafkaPipelineIT {
             .mapToObj(i -> new Raw("k-" + i, "id-" + i, i == 5 ? "poison" : "p-" + i))
             .toList());
 
-    try (KafkaDeadLetter deadLetters = KafkaDeadLetter.to(kafka().bootstrapServers(), dlq)) {
+    try (KafkaDeadLetter deadLetters = KafkaDeadLetter.create(kafka().bootstrapServers(), dlq)) {
       Pipeline<byte[], String> p =
-          Onceflow.consume(KafkaSource.of(options(topic, group).build()))
+          Onceflow.consume(KafkaSource.create(options(topic, group).build()))
               .name("poison")
               .deduplicate(Dedup.byMessageId(InMemoryIdempotencyStore.create()))
               .handle(
@@ -285,7 +323,7 @@ class KafkaPipelineIT {
                 .build());
     AtomicBoolean outage = new AtomicBoolean(true);
     KafkaSource source =
-        KafkaSource.of(
+        KafkaSource.create(
             options(topic, group)
                 .maxInFlight(maxInFlight)
                 .consumerProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords)
@@ -352,8 +390,8 @@ class KafkaPipelineIT {
     Runs runs = new Runs();
     Set<String> processed = ConcurrentHashMap.newKeySet();
 
-    KafkaSource sourceA = KafkaSource.of(options(topic, group).build());
-    KafkaSource sourceB = KafkaSource.of(options(topic, group).build());
+    KafkaSource sourceA = KafkaSource.create(options(topic, group).build());
+    KafkaSource sourceB = KafkaSource.create(options(topic, group).build());
     // Once A has done a quarter, its handlers wait until B got deliveries: the rebalance happens
     // while A has records in flight, and they finish after their partitions were revoked.
     Sinks.Empty<Void> bJoined = Sinks.empty();

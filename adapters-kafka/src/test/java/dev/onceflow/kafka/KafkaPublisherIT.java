@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 @ExtendWith(SharedKafka.class)
 class KafkaPublisherIT {
@@ -28,18 +30,23 @@ class KafkaPublisherIT {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  private static Envelope keyed(String key, String payload) {
+    return Envelope.builder().entityKey(key).payload(bytes(payload)).build();
+  }
+
   @Test
   void stampsAStableIdTheProducerIdAndASequencePerTopic() {
     String a = unique("pub-a");
     String b = unique("pub-b");
     kafka().createTopic(a, 1).createTopic(b, 1);
     try (KafkaPublisher publisher = KafkaPublisher.create(kafka().bootstrapServers())) {
-      KafkaPublishResult r1 = publisher.publish(a, "k1", bytes("one")).block(T);
-      publisher.publish(a, "k2", bytes("two")).block(T);
-      publisher.publish(a, null, bytes("three")).block(T);
-      KafkaPublishResult rb = publisher.publish(b, "k", bytes("other")).block(T);
+      KafkaPublishResult r1 = publisher.publish(a, keyed("k1", "one")).block(T);
+      publisher.publish(a, keyed("k2", "two")).block(T);
+      publisher.publish(a, Envelope.builder().payload(bytes("three")).build()).block(T);
+      KafkaPublishResult rb = publisher.publish(b, keyed("k", "other")).block(T);
 
       assertThat(r1.topic()).isEqualTo(a);
+      assertThat(r1.destination()).isEqualTo(a);
       assertThat(r1.offset()).isZero();
       assertThat(r1.sequence()).isEqualTo(1);
       assertThat(r1.producerId()).isEqualTo(publisher.producerId());
@@ -72,7 +79,7 @@ class KafkaPublisherIT {
     String topic = unique("pub-retry");
     kafka().createTopic(topic, 1);
     try (KafkaPublisher publisher = KafkaPublisher.create(kafka().bootstrapServers())) {
-      Mono<KafkaPublishResult> once = publisher.publish(topic, "k", bytes("x"));
+      Mono<KafkaPublishResult> once = publisher.publish(topic, keyed("k", "x"));
       KafkaPublishResult first = once.block(T);
       KafkaPublishResult retried = once.block(T);
 
@@ -107,10 +114,7 @@ class KafkaPublisherIT {
                 .producerId("mine")
                 .firstSequence(100)
                 .build())) {
-      KafkaPublishResult r1 =
-          publisher
-              .publish(topic, "k", bytes("x"), Map.of(HeaderConvention.MESSAGE_ID, "given-id"))
-              .block(T);
+      KafkaPublishResult r1 = publisher.publish(topic, "given-id", bytes("x")).block(T);
       KafkaPublishResult r2 = publisher.publish(topic, redriven).block(T);
 
       assertThat(r1.messageId()).isEqualTo("given-id");
@@ -119,11 +123,69 @@ class KafkaPublisherIT {
       assertThat(r2.messageId()).isEqualTo("original-id");
       assertThat(r2.producerId()).isEqualTo("upstream");
       assertThat(r2.sequence()).isEqualTo(41);
-      Map<String, String> h = KafkaEnvelopes.headers(readAll(topic, 2, T).get(1).headers());
+      List<ConsumerRecord<byte[], byte[]>> read = readAll(topic, 2, T);
+      assertThat(read.get(0).key()).as("the id is never the record key").isNull();
+      assertThat(KafkaEnvelopes.headers(read.get(0).headers()))
+          .containsEntry(HeaderConvention.MESSAGE_ID, "given-id");
+      Map<String, String> h = KafkaEnvelopes.headers(read.get(1).headers());
+      assertThat(utf8(read.get(1).key())).isEqualTo("order-1");
       assertThat(h)
           .containsEntry(HeaderConvention.MESSAGE_ID, "original-id")
           .containsEntry(HeaderConvention.REDRIVE, "true")
           .containsEntry(HeaderConvention.ENTITY_KEY, "order-1");
+    }
+  }
+
+  @Test
+  void theRecordKeyIsANamedOptionAndNeverTheMessageId() {
+    String topic = unique("pub-key");
+    kafka().createTopic(topic, 1);
+    try (KafkaPublisher publisher =
+        KafkaPublisher.create(
+            KafkaPublisherOptions.builder()
+                .bootstrapServers(kafka().bootstrapServers())
+                .recordKey(e -> e.headers().get("tenant"))
+                .build())) {
+      KafkaPublishResult r =
+          publisher
+              .publish(
+                  topic,
+                  Envelope.builder()
+                      .messageId("order-7")
+                      .entityKey("customer-1")
+                      .header("tenant", "acme")
+                      .payload(bytes("x"))
+                      .build())
+              .block(T);
+      assertThat(r.messageId()).isEqualTo("order-7");
+      ConsumerRecord<byte[], byte[]> read = readAll(topic, 1, T).get(0);
+      assertThat(utf8(read.key())).isEqualTo("acme");
+      assertThat(KafkaEnvelopes.headers(read.headers()))
+          .containsEntry(HeaderConvention.MESSAGE_ID, "order-7")
+          .containsEntry(HeaderConvention.ENTITY_KEY, "customer-1");
+    }
+  }
+
+  @Test
+  void aFailedSendIsAKafkaOperationExceptionNamingTopicAndMessageId() {
+    String missing = unique("no-such-topic"); // auto-creation is off on the test broker
+    try (KafkaPublisher publisher =
+        KafkaPublisher.create(
+            KafkaPublisherOptions.builder()
+                .bootstrapServers(kafka().bootstrapServers())
+                .producerProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
+                .build())) {
+      StepVerifier.create(publisher.publish(missing, "m-9", bytes("x")))
+          .expectErrorSatisfies(
+              e -> {
+                assertThat(e).isInstanceOf(KafkaOperationException.class);
+                KafkaOperationException k = (KafkaOperationException) e;
+                assertThat(k.operation()).isEqualTo(KafkaOperationException.SEND);
+                assertThat(k.destination()).isEqualTo(missing);
+                assertThat(k.messageId()).isEqualTo("m-9");
+                assertThat(k).hasMessageContaining(missing).hasMessageContaining("m-9");
+              })
+          .verify(T);
     }
   }
 }

@@ -57,13 +57,15 @@ class KafkaSourceIT {
         publisher
             .publish(
                 topic,
-                "key-" + i,
-                ("p" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                Map.of("onceflow-correlation-id", "c"))
+                Envelope.builder()
+                    .entityKey("key-" + i)
+                    .correlationId("c")
+                    .payload(("p" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    .build())
             .block(Duration.ofSeconds(30));
       }
     }
-    KafkaSource source = KafkaSource.of(options(topic, group).build());
+    KafkaSource source = KafkaSource.create(options(topic, group).build());
     assertThat(source.name()).isEqualTo("kafka:" + topic);
     List<Delivery> got = new CopyOnWriteArrayList<>();
     Disposable running = source.receive().subscribe(got::add);
@@ -102,7 +104,7 @@ class KafkaSourceIT {
     produce(topic, records("ooo", total));
     Set<Long> heldBackOffsets = Set.of(137L, 637L);
 
-    KafkaSource first = KafkaSource.of(options(topic, group).build());
+    KafkaSource first = KafkaSource.create(options(topic, group).build());
     Set<String> acked = ConcurrentHashMap.newKeySet();
     List<Delivery> heldBack = new CopyOnWriteArrayList<>();
     Map<Integer, Long> lastAckedOffset = new ConcurrentHashMap<>();
@@ -161,7 +163,7 @@ class KafkaSourceIT {
         .isPositive();
 
     // A new consumer of the same group finishes the job: nothing is lost.
-    KafkaSource second = KafkaSource.of(options(topic, group).build());
+    KafkaSource second = KafkaSource.create(options(topic, group).build());
     Set<String> handledBySecond = ConcurrentHashMap.newKeySet();
     Disposable resumed =
         second
@@ -191,7 +193,7 @@ class KafkaSourceIT {
     String group = unique("g");
     kafka().createTopic(topic, 1);
     produce(topic, records("nack", 5));
-    KafkaSource source = KafkaSource.of(options(topic, group).build());
+    KafkaSource source = KafkaSource.create(options(topic, group).build());
     List<Delivery> got = new CopyOnWriteArrayList<>();
     List<Long> arrivals = new CopyOnWriteArrayList<>();
     Disposable running =
@@ -240,7 +242,7 @@ class KafkaSourceIT {
     kafka().createTopic(topic, 1);
     produce(topic, records("demand", total));
     KafkaSource source =
-        KafkaSource.of(
+        KafkaSource.create(
             options(topic, group)
                 .maxInFlight(1000)
                 .consumerProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50)
@@ -273,7 +275,7 @@ class KafkaSourceIT {
     String group = unique("g");
     kafka().createTopic(topic, 2);
     produce(topic, records("bound", 500));
-    KafkaSource source = KafkaSource.of(options(topic, group).maxInFlight(40).build());
+    KafkaSource source = KafkaSource.create(options(topic, group).maxInFlight(40).build());
     List<Delivery> got = new CopyOnWriteArrayList<>();
     Disposable running = source.receive().subscribe(got::add);
     try {
@@ -295,7 +297,7 @@ class KafkaSourceIT {
     kafka().createTopic(topic, 1);
     produce(topic, records("uncommitted", 200));
     KafkaSource source =
-        KafkaSource.of(options(topic, group).maxInFlight(10).maxUncommitted(30).build());
+        KafkaSource.create(options(topic, group).maxInFlight(10).maxUncommitted(30).build());
     List<Delivery> got = new CopyOnWriteArrayList<>();
     Disposable running =
         source
@@ -333,8 +335,8 @@ class KafkaSourceIT {
             .consumerProperty(
                 ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName())
             .build();
-    KafkaSource sourceA = KafkaSource.of(opts);
-    KafkaSource sourceB = KafkaSource.of(opts);
+    KafkaSource sourceA = KafkaSource.create(opts);
+    KafkaSource sourceB = KafkaSource.create(opts);
     Manual a = new Manual(20);
     Manual b = new Manual(20);
     sourceA.receive().subscribe(a);

@@ -38,8 +38,8 @@ class KafkaSourceOptionsTest {
     assertThat(r.pollTimeout()).isEqualTo(Duration.ofMillis(50));
     assertThat(r.maxDelayRebalance()).isEqualTo(Duration.ZERO);
     assertThat(r.maxDeferredCommits()).isZero();
-    assertThat(KafkaSource.of(o).name()).isEqualTo("kafka:orders");
-    assertThat(KafkaSource.of(valid().pattern("orders\\..*").build()).name())
+    assertThat(KafkaSource.create(o).name()).isEqualTo("kafka:orders");
+    assertThat(KafkaSource.create(valid().pattern("orders\\..*").build()).name())
         .isEqualTo("kafka:/orders\\..*/");
   }
 
@@ -54,7 +54,8 @@ class KafkaSourceOptionsTest {
         .hasMessage("`commitInterval` must not be negative, but was PT-1S");
     assertThatThrownBy(() -> valid().autoOffsetReset("beginning"))
         .hasMessageContaining("earliest, latest or none");
-    assertThatThrownBy(() -> valid().groupId(" ")).hasMessage("`groupId` must not be blank");
+    assertThatThrownBy(() -> valid().groupId(" "))
+        .hasMessage("`groupId` must not be blank, but was ' '");
     assertThatThrownBy(() -> valid().topics(List.of())).hasMessage("`topics` must not be empty");
     assertThatThrownBy(() -> valid().consumerProperty("enable.auto.commit", true))
         .hasMessageContaining("managed by onceflow");
@@ -65,7 +66,7 @@ class KafkaSourceOptionsTest {
   @Test
   void buildRejectsMissingOrConflictingOptions() {
     assertThatThrownBy(() -> KafkaSourceOptions.builder().groupId("g").topics("t").build())
-        .hasMessage("`bootstrapServers` is required");
+        .hasMessage("`bootstrapServers` is required: the brokers to consume from");
     assertThatThrownBy(() -> KafkaSourceOptions.builder().bootstrapServers("b").topics("t").build())
         .hasMessageContaining("`groupId` is required");
     assertThatThrownBy(
@@ -84,19 +85,19 @@ class KafkaSourceOptionsTest {
     ReceiverOptions<byte[], byte[]> base =
         ReceiverOptions.<byte[], byte[]>create(props).subscription(List.of("a", "b"));
 
-    KafkaSource s = KafkaSource.of(base);
+    KafkaSource s = KafkaSource.create(base, 64);
     assertThat(s.name()).isEqualTo("kafka:a,b");
 
     assertThatThrownBy(
             () ->
-                KafkaSource.of(
-                    base.consumerProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true")))
+                KafkaSource.create(
+                    base.consumerProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true"), 64))
         .hasMessageContaining("`enable.auto.commit` must be false");
-    assertThatThrownBy(() -> KafkaSource.of(base.maxDeferredCommits(100)))
+    assertThatThrownBy(() -> KafkaSource.create(base.maxDeferredCommits(100), 64))
         .hasMessageContaining("`maxDeferredCommits` must be 0, but was 100");
-    assertThatThrownBy(() -> KafkaSource.of(ReceiverOptions.<byte[], byte[]>create(props)))
+    assertThatThrownBy(() -> KafkaSource.create(ReceiverOptions.<byte[], byte[]>create(props), 64))
         .hasMessageContaining("need a subscription");
-    assertThatThrownBy(() -> KafkaSource.of(base, 0))
+    assertThatThrownBy(() -> KafkaSource.create(base, 0))
         .hasMessage("`maxInFlight` must be between 1 and 100000, but was 0");
   }
 
@@ -111,5 +112,39 @@ class KafkaSourceOptionsTest {
         .hasMessageContaining("`topic` is required");
     assertThatThrownBy(() -> KafkaPublisherOptions.builder().firstSequence(-1))
         .hasMessage("`firstSequence` must not be negative, but was -1");
+  }
+
+  @Test
+  void everyOptionsClassHasDocumentedDefaultsAndMutateKeepsEveryValue() {
+    KafkaSourceOptions source = valid().idHeader("X-Message-Id").build();
+    assertThat(valid().build().idHeader()).isNull();
+    assertThat(source.mutate().build().idHeader()).isEqualTo("X-Message-Id");
+    assertThatThrownBy(() -> valid().idHeader(""))
+        .hasMessage("`idHeader` must not be blank, but was ''");
+
+    KafkaDeadLetterOptions dlt =
+        KafkaDeadLetterOptions.builder().bootstrapServers("b").topic("orders.DLT").build();
+    assertThat(dlt.createTopic()).isEqualTo(KafkaDeadLetterOptions.DEFAULT_CREATE_TOPIC).isFalse();
+    assertThat(dlt.readyTimeout()).isEqualTo(KafkaDeadLetterOptions.DEFAULT_READY_TIMEOUT);
+    assertThat(dlt.topicPartitions()).isNull();
+    KafkaDeadLetterOptions changed =
+        dlt.mutate().createTopic(true).topicPartitions(3).topicReplicationFactor(2).build();
+    assertThat(changed.topic()).isEqualTo("orders.DLT");
+    assertThat(changed.createTopic()).isTrue();
+    assertThat(changed.topicPartitions()).isEqualTo(3);
+    assertThat(changed.topicReplicationFactor()).isEqualTo((short) 2);
+    assertThatThrownBy(() -> dlt.mutate().topicReplicationFactor(0))
+        .hasMessage("`topicReplicationFactor` must be between 1 and 32767, but was 0");
+    assertThatThrownBy(() -> dlt.mutate().readyTimeout(Duration.ZERO))
+        .hasMessage("`readyTimeout` must be positive, but was PT0S");
+
+    KafkaPublisherOptions pub = KafkaPublisherOptions.builder().bootstrapServers("b").build();
+    assertThat(pub.recordKey()).isSameAs(KafkaPublisherOptions.DEFAULT_RECORD_KEY);
+    assertThat(pub.firstSequence()).isEqualTo(KafkaPublisherOptions.DEFAULT_FIRST_SEQUENCE);
+    assertThat(pub.mutate().producerId("p").build().producerId()).isEqualTo("p");
+    assertThat(
+            pub.recordKey()
+                .apply(dev.onceflow.core.Envelope.builder().entityKey("customer-7").build()))
+        .isEqualTo("customer-7");
   }
 }

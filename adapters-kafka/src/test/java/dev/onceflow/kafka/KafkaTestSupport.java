@@ -74,6 +74,28 @@ final class KafkaTestSupport {
     }
   }
 
+  /**
+   * Sends one record as a producer that is not onceflow would: the given headers only (UTF-8), and
+   * waits until it is acknowledged.
+   */
+  static void produceForeign(String topic, String key, Map<String, String> headers, String value) {
+    try {
+      RecordHeaders h = new RecordHeaders();
+      headers.forEach((k, v) -> h.add(k, v.getBytes(StandardCharsets.UTF_8)));
+      SharedKafka.producer()
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  null,
+                  key.getBytes(StandardCharsets.UTF_8),
+                  value.getBytes(StandardCharsets.UTF_8),
+                  h))
+          .get();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not produce to '" + topic + "'", e);
+    }
+  }
+
   /** Reads {@code count} records of a topic from the beginning (without a group). */
   static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int count, Duration timeout) {
     List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();

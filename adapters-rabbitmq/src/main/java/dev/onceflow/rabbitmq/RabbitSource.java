@@ -36,20 +36,22 @@ import reactor.core.scheduler.Schedulers;
  * basic.ack} on the channel the delivery arrived on; {@link Delivery#nack(java.time.Duration)} with
  * a zero delay sends {@code basic.nack(requeue=true)}, and with a positive delay follows {@link
  * RabbitSourceOptions#redeliveryDelay()}. Settlement is idempotent (the first call wins), runs on
- * {@link RabbitSourceOptions#scheduler()} (amqp-client calls block), and fails with {@link
- * RabbitSettleException} when the channel is gone, in which case the broker redelivers.
+ * {@link RabbitSourceOptions#scheduler()} (amqp-client calls block), and fails with a {@link
+ * RabbitOperationException} when the channel is gone, in which case the broker redelivers.
  *
  * <p><b>Threading.</b> Deliveries are emitted on amqp-client consumer threads or on the thread that
  * requested; downstream must not block in {@code onNext}.
  *
- * <p><b>Envelope.</b> Message id from the {@code message-id} property (else the {@code onceflow-id}
- * header), correlation id from {@code correlation-id} (else the header), timestamp from the {@code
- * onceflow-timestamp} header (else the {@code timestamp} property), the other fields from the
- * headers by {@link dev.onceflow.core.HeaderConvention}. The origin is {@link BrokerKind#RABBITMQ},
- * the queue, the receipt {@code <deliveryTag>@<consumerTag>} (a delivery tag alone is unique only
- * on its channel), the {@code redelivered} flag and the attempt: 1 + {@code x-delivery-count} on
- * quorum queues (+ the attempts before a retry-queue republish); on a classic queue a redelivered
- * message counts as at least attempt 2.
+ * <p><b>Envelope.</b> Message id from the {@linkplain RabbitSourceOptions#idHeader() configured id
+ * header}, else the {@code onceflow-id} header, else a CloudEvents id ({@code cloudEvents:id},
+ * {@code cloudEvents_id}), else the {@code message-id} property; correlation id from {@code
+ * correlation-id} (else the header), timestamp from the {@code onceflow-timestamp} header (else the
+ * {@code timestamp} property), the other fields from the headers by {@link
+ * dev.onceflow.core.HeaderConvention}. The origin is {@link BrokerKind#RABBITMQ}, the queue, the
+ * receipt {@code <deliveryTag>@<consumerTag>} (a delivery tag alone is unique only on its channel),
+ * the {@code redelivered} flag and the attempt: 1 + {@code x-delivery-count} on quorum queues (+
+ * the attempts before a retry-queue republish); on a classic queue a redelivered message counts as
+ * at least attempt 2.
  */
 public final class RabbitSource implements MessageSource {
 
@@ -139,7 +141,8 @@ public final class RabbitSource implements MessageSource {
         delay.kind() == RedeliveryDelay.Kind.HOLD,
         options.confirmTimeout(),
         options.recoveryInterval(),
-        options.scheduler());
+        options.scheduler(),
+        options.idHeader());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.onceflow.rabbitmq;
 
+import dev.onceflow.core.Check;
+import dev.onceflow.rabbitmq.internal.Connections;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
@@ -57,6 +59,7 @@ public final class RabbitSourceOptions {
   private final Duration confirmTimeout;
   private final Duration recoveryInterval;
   private final Scheduler scheduler;
+  private final @Nullable String idHeader;
 
   private RabbitSourceOptions(Builder b) {
     this.uri = b.uri;
@@ -70,6 +73,7 @@ public final class RabbitSourceOptions {
     this.confirmTimeout = b.confirmTimeout;
     this.recoveryInterval = b.recoveryInterval;
     this.scheduler = b.scheduler;
+    this.idHeader = b.idHeader;
   }
 
   public static Builder builder() {
@@ -90,6 +94,7 @@ public final class RabbitSourceOptions {
     b.confirmTimeout = confirmTimeout;
     b.recoveryInterval = recoveryInterval;
     b.scheduler = scheduler;
+    b.idHeader = idHeader;
     return b;
   }
 
@@ -148,6 +153,14 @@ public final class RabbitSourceOptions {
     return scheduler;
   }
 
+  /**
+   * The AMQP header that carries the message id before {@code onceflow-id}, or null; see {@link
+   * RabbitSource} for the whole order.
+   */
+  public @Nullable String idHeader() {
+    return idHeader;
+  }
+
   @Override
   public String toString() {
     // Never prints the URI: it may carry credentials.
@@ -161,6 +174,7 @@ public final class RabbitSourceOptions {
         + declareQueue
         + ", redeliveryDelay="
         + redeliveryDelay
+        + (idHeader == null ? "" : ", idHeader=" + idHeader)
         + "}";
   }
 
@@ -177,12 +191,13 @@ public final class RabbitSourceOptions {
     private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
     private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
     private Scheduler scheduler = Schedulers.boundedElastic();
+    private @Nullable String idHeader;
 
     private Builder() {}
 
     /** The broker URI, {@code amqp://user:pass@host:port/vhost} or {@code amqps://...}. */
     public Builder uri(String uri) {
-      this.uri = RabbitPublisher.Builder.parseUri(uri);
+      this.uri = Connections.parseUri(uri, "uri");
       return this;
     }
 
@@ -208,21 +223,13 @@ public final class RabbitSourceOptions {
 
     /** The {@code basic.qos} prefetch of each consumer. Default {@link #DEFAULT_PREFETCH}. */
     public Builder prefetch(int prefetch) {
-      if (prefetch < 1 || prefetch > MAX_PREFETCH) {
-        throw new IllegalArgumentException(
-            "`prefetch` must be between 1 and " + MAX_PREFETCH + ", but was " + prefetch);
-      }
-      this.prefetch = prefetch;
+      this.prefetch = Check.between(prefetch, 1, MAX_PREFETCH, "prefetch");
       return this;
     }
 
     /** How many consumers run on the queue. Default {@link #DEFAULT_CONSUMERS}. */
     public Builder consumers(int consumers) {
-      if (consumers < 1 || consumers > 1000) {
-        throw new IllegalArgumentException(
-            "`consumers` must be between 1 and 1000, but was " + consumers);
-      }
-      this.consumers = consumers;
+      this.consumers = Check.between(consumers, 1, 1000, "consumers");
       return this;
     }
 
@@ -241,8 +248,7 @@ public final class RabbitSourceOptions {
      * x-dead-letter-exchange}. Only used with {@link #declareQueue(boolean) declareQueue(true)}.
      */
     public Builder queueArgument(String name, Object value) {
-      queueArguments.put(
-          Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      queueArguments.put(Check.notBlank(name, "name"), Objects.requireNonNull(value, "value"));
       return this;
     }
 
@@ -254,13 +260,13 @@ public final class RabbitSourceOptions {
 
     /** How long a republish waits for its confirm. Default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
     public Builder confirmTimeout(Duration confirmTimeout) {
-      this.confirmTimeout = requirePositive(confirmTimeout, "confirmTimeout");
+      this.confirmTimeout = Check.positive(confirmTimeout, "confirmTimeout");
       return this;
     }
 
     /** The wait between consumer restarts. Default {@link #DEFAULT_RECOVERY_INTERVAL}. */
     public Builder recoveryInterval(Duration recoveryInterval) {
-      this.recoveryInterval = requirePositive(recoveryInterval, "recoveryInterval");
+      this.recoveryInterval = Check.positive(recoveryInterval, "recoveryInterval");
       return this;
     }
 
@@ -274,19 +280,24 @@ public final class RabbitSourceOptions {
     }
 
     /**
+     * The AMQP header that carries the message id of producers that are not onceflow, such as
+     * {@code X-Message-Id}: it is read before {@code onceflow-id}, the CloudEvents {@code
+     * cloudEvents:id} and the {@code message-id} property, which are recognised without it.
+     * Default: none.
+     */
+    public Builder idHeader(String idHeader) {
+      this.idHeader = Check.notBlank(idHeader, "idHeader");
+      return this;
+    }
+
+    /**
      * Builds the options.
      *
      * @throws IllegalArgumentException when required options are missing or do not fit together
      */
     public RabbitSourceOptions build() {
-      if (queue == null) {
-        throw new IllegalArgumentException("`queue` is required: queue(\"orders\")");
-      }
-      if ((uri == null) == (connectionFactory == null)) {
-        throw new IllegalArgumentException(
-            "exactly one of `uri` and `connectionFactory` must be set, but "
-                + (uri == null ? "neither was" : "both were"));
-      }
+      Check.required(queue, "queue", "queue(\"orders\")");
+      Check.exactlyOne("uri", uri != null, "connectionFactory", connectionFactory != null);
       if (redeliveryDelay.kind() == RedeliveryDelay.Kind.RETRY_QUEUE
           && connectionFactory != null
           && !(connectionFactory.isPublisherConfirms() && connectionFactory.isPublisherReturns())) {
@@ -301,14 +312,6 @@ public final class RabbitSourceOptions {
             "the retry queue must differ from `queue`, but both were '" + queue + "'");
       }
       return new RabbitSourceOptions(this);
-    }
-
-    static Duration requirePositive(Duration d, String name) {
-      Objects.requireNonNull(d, name);
-      if (d.isZero() || d.isNegative()) {
-        throw new IllegalArgumentException("`" + name + "` must be positive, but was " + d);
-      }
-      return d;
     }
   }
 }

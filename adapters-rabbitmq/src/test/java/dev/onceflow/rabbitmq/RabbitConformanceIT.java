@@ -70,7 +70,14 @@ class RabbitConformanceIT extends AdapterConformance {
   @Override
   protected DeadLetterSink deadLetterSink(String destination) {
     return sinks.computeIfAbsent(
-        destination, q -> RabbitDeadLetter.toQueue(RabbitBroker.URI, q + ".dlq"));
+        destination,
+        q ->
+            RabbitDeadLetter.create(
+                RabbitDeadLetterOptions.builder()
+                    .uri(RabbitBroker.URI)
+                    .queue(q + ".dlq")
+                    .declareQueue(true)
+                    .build()));
   }
 
   @Override

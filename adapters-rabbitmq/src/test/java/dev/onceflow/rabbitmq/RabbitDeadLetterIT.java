@@ -71,7 +71,13 @@ class RabbitDeadLetterIT {
 
     RabbitSource source =
         RabbitSource.create(RabbitSourceOptions.builder().uri(RabbitBroker.URI).queue(q).build());
-    try (RabbitDeadLetter sink = RabbitDeadLetter.toQueue(RabbitBroker.URI, dlq)) {
+    try (RabbitDeadLetter sink =
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(dlq)
+                .declareQueue(true)
+                .build())) {
       StepVerifier.create(
               source
                   .receive()
@@ -102,30 +108,50 @@ class RabbitDeadLetterIT {
   @Test
   void unroutableDeadLetterFailsInsteadOfVanishing() {
     try (RabbitDeadLetter sink =
-        RabbitDeadLetter.builder()
-            .uri(RabbitBroker.URI)
-            .exchange("amq.direct", RabbitBroker.uniqueName("nobody-bound"))
-            .build()) {
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .exchange("amq.direct", RabbitBroker.uniqueName("nobody-bound"))
+                .build())) {
+      StepVerifier.create(sink.ready()).as("the exchange exists").verifyComplete();
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope())))
           .expectErrorSatisfies(
-              e ->
-                  assertThat(e)
-                      .isInstanceOf(RabbitPublishException.class)
-                      .hasMessageContaining("unroutable"))
+              e -> {
+                assertThat(e)
+                    .isInstanceOf(RabbitOperationException.class)
+                    .hasMessageContaining("unroutable");
+                RabbitOperationException r = (RabbitOperationException) e;
+                assertThat(r.operation()).isEqualTo(RabbitOperationException.PUBLISH);
+                assertThat(r.destination()).isEqualTo("amq.direct");
+                assertThat(r.exchange()).isEqualTo("amq.direct");
+                assertThat(r.messageId()).isEqualTo("sample");
+              })
           .verify(Duration.ofSeconds(20));
     }
   }
 
   @Test
-  void deadLetterToAMissingExchangeFails() {
+  void deadLetterToAMissingExchangeFailsAtReadyNamingIt() {
+    String missing = RabbitBroker.uniqueName("no-such-exchange");
     try (RabbitDeadLetter sink =
-        RabbitDeadLetter.builder()
-            .uri(RabbitBroker.URI)
-            .exchange(RabbitBroker.uniqueName("no-such-exchange"), "x")
-            .confirmTimeout(Duration.ofSeconds(5))
-            .build()) {
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .exchange(missing, "x")
+                .confirmTimeout(Duration.ofSeconds(5))
+                .build())) {
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e -> {
+                assertThat(e).isInstanceOf(RabbitOperationException.class);
+                RabbitOperationException r = (RabbitOperationException) e;
+                assertThat(r.operation()).isEqualTo(RabbitOperationException.CHECK_EXCHANGE);
+                assertThat(r.destination()).isEqualTo(missing);
+                assertThat(r).hasMessageContaining("'" + missing + "'");
+              })
+          .verify(Duration.ofSeconds(20));
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope())))
-          .expectError(RabbitPublishException.class)
+          .expectError(RabbitOperationException.class)
           .verify(Duration.ofSeconds(20));
     }
   }
@@ -197,8 +223,54 @@ class RabbitDeadLetterIT {
     StepVerifier.create(
             RabbitDeadLetter.viaQueueDeadLetterExchange(source)
                 .publish(deadLetter(sampleEnvelope())))
-        .expectError(RabbitSettleException.class)
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(RabbitOperationException.class)
+                    .extracting(x -> ((RabbitOperationException) x).operation())
+                    .isEqualTo(RabbitOperationException.DEAD_LETTER))
         .verify(Duration.ofSeconds(5));
+    StepVerifier.create(RabbitDeadLetter.viaQueueDeadLetterExchange(source).ready())
+        .verifyComplete();
+  }
+
+  @Test
+  void readyFailsNamingAMissingQueueAndDeclaresItWhenTheOptionsSaySo() {
+    String dlq = RabbitBroker.uniqueName("ready-dlq");
+    queues.add(dlq);
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(RabbitBroker.URI, dlq)) {
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e -> {
+                assertThat(e).isInstanceOf(RabbitOperationException.class);
+                RabbitOperationException r = (RabbitOperationException) e;
+                assertThat(r.operation()).isEqualTo(RabbitOperationException.CHECK_QUEUE);
+                assertThat(r.destination()).isEqualTo(dlq);
+                assertThat(r)
+                    .hasMessageContaining("'" + dlq + "'")
+                    .hasMessageContaining("does not exist")
+                    .hasMessageContaining("declareQueue(true)");
+              })
+          .verify(Duration.ofSeconds(20));
+    }
+    assertThat(broker.admin().getQueueProperties(dlq)).as("not declared").isNull();
+
+    try (RabbitDeadLetter sink =
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(dlq)
+                .declareQueue(true)
+                .queueArgument("x-queue-type", "quorum")
+                .build())) {
+      StepVerifier.create(sink.ready()).verifyComplete();
+      assertThat(broker.admin().getQueueProperties(dlq)).as("declared").isNotNull();
+      StepVerifier.create(sink.publish(deadLetter(sampleEnvelope()))).verifyComplete();
+    }
+    assertThat(broker.ready(dlq)).isEqualTo(1);
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(RabbitBroker.URI, dlq)) {
+      StepVerifier.create(sink.ready()).as("now it exists").verifyComplete();
+    }
   }
 
   private static Envelope sampleEnvelope() {

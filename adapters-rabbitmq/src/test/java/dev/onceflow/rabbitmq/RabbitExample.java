@@ -46,7 +46,13 @@ public final class RabbitExample {
   static Ledger run(String uri, String queue, int orders) throws Exception {
     Map<String, AtomicInteger> charged = new ConcurrentHashMap<>();
     try (RabbitPublisher publisher = RabbitPublisher.create(uri);
-        RabbitDeadLetter deadLetters = RabbitDeadLetter.toQueue(uri, queue + ".dlq")) {
+        RabbitDeadLetter deadLetters =
+            RabbitDeadLetter.create(
+                RabbitDeadLetterOptions.builder()
+                    .uri(uri)
+                    .queue(queue + ".dlq")
+                    .declareQueue(true)
+                    .build())) {
       // 1. The queue (the source can declare it too: declareQueue(true)), then the orders.
       RabbitSource source =
           RabbitSource.create(

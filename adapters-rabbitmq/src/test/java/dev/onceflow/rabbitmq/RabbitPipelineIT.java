@@ -65,7 +65,13 @@ class RabbitPipelineIT {
 
   private RabbitDeadLetter deadLetterQueue(String dlq) {
     queues.add(dlq);
-    RabbitDeadLetter sink = RabbitDeadLetter.toQueue(RabbitBroker.URI, dlq);
+    RabbitDeadLetter sink =
+        RabbitDeadLetter.create(
+            RabbitDeadLetterOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(dlq)
+                .declareQueue(true)
+                .build());
     cleanups.add(sink::close);
     return sink;
   }
@@ -278,6 +284,60 @@ class RabbitPipelineIT {
     assertThat(dead).containsExactlyInAnyOrder("poison-1", "poison-2", "poison-3");
     await().atMost(Duration.ofSeconds(10)).until(() -> broker.consumers(q) == 0);
     assertThat(broker.ready(q)).isZero();
+  }
+
+  @Test
+  void foreignMessagesWithOnlyACloudEventsIdOrACustomIdHeaderAreDeduplicatedByThatId()
+      throws Exception {
+    String q = queue("foreign", Map.of());
+    // As a producer that is not onceflow sends them: no onceflow-id, a random message-id per send.
+    String[][] sent = {
+      {"cloudEvents:id", "evt-1"},
+      {"cloudEvents:id", "evt-1"},
+      {"cloudEvents_id", "evt-2"},
+      {"X-Message-Id", "custom-1"},
+      {"X-Message-Id", "custom-1"},
+    };
+    for (String[] h : sent) {
+      broker.publish(
+          "",
+          q,
+          new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+              .messageId(java.util.UUID.randomUUID().toString())
+              .headers(Map.of(h[0], h[1], "cloudEvents:source", "/billing"))
+              .build(),
+          "same".getBytes(StandardCharsets.UTF_8));
+    }
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Pipeline<String, Object> p =
+        Onceflow.consume(
+                RabbitSource.create(
+                    RabbitSourceOptions.builder()
+                        .uri(RabbitBroker.URI)
+                        .queue(q)
+                        .idHeader("X-Message-Id")
+                        .build()))
+            .name("foreign-it")
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(store))
+            .handle(
+                m -> {
+                  runs.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
+                  return Mono.just((Object) "ok");
+                })
+            .deadLetterTo(dev.onceflow.memory.InMemoryDeadLetters.create())
+            .concurrency(1)
+            .build();
+    Disposable run = p.start();
+    cleanups.add(run::dispose);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> p.ledger().processed() + p.ledger().duplicates() == sent.length);
+    stop(p);
+    assertThat(p.ledger().processed()).as(p.ledger().toString()).isEqualTo(3);
+    assertThat(p.ledger().duplicates()).isEqualTo(2);
+    assertThat(runs.keySet()).containsExactlyInAnyOrder("evt-1", "evt-2", "custom-1");
+    assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
   }
 
   @Test

@@ -320,9 +320,6 @@ class RabbitSourceIT {
               .timestamp(ts)
               .header("tenant", "acme")
               .payload("{}".getBytes(StandardCharsets.UTF_8))
-              .origin(
-                  new dev.onceflow.core.Origin(
-                      BrokerKind.IN_MEMORY, "x", -1, -1, null, null, false, 0))
               .build();
       publisher.publish(q, out).block(Duration.ofSeconds(10));
     }

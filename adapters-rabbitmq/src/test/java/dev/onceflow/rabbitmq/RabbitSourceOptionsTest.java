@@ -126,18 +126,56 @@ class RabbitSourceOptionsTest {
 
   @Test
   void publisherAndDeadLetterValidateEagerly() {
-    assertThatThrownBy(() -> RabbitPublisher.builder().build()).hasMessageContaining("neither was");
-    assertThatThrownBy(() -> RabbitDeadLetter.builder().uri(URI).build())
-        .hasMessageContaining("a destination is required");
+    assertThatThrownBy(() -> RabbitPublisherOptions.builder().build())
+        .hasMessage("exactly one of `uri` and `connectionFactory` must be set, but neither was");
+    assertThatThrownBy(() -> RabbitDeadLetterOptions.builder().uri(URI).build())
+        .hasMessageContaining("`queue` is required");
+    assertThatThrownBy(
+            () ->
+                RabbitDeadLetterOptions.builder()
+                    .uri(URI)
+                    .exchange("dlx", "orders")
+                    .declareQueue(true)
+                    .build())
+        .hasMessageContaining("declare and bind the queue yourself");
+    assertThatThrownBy(() -> RabbitPublisherOptions.builder().uri("http://x"))
+        .hasMessageContaining("`uri` must start with amqp:// or amqps://");
+    assertThatThrownBy(() -> RabbitPublisherOptions.builder().confirmTimeout(Duration.ZERO))
+        .hasMessage("`confirmTimeout` must be positive, but was PT0S");
     CachingConnectionFactory cf = new CachingConnectionFactory();
     try {
-      assertThatThrownBy(() -> RabbitPublisher.builder().connectionFactory(cf).build())
+      assertThatThrownBy(() -> RabbitPublisherOptions.builder().connectionFactory(cf).build())
           .hasMessageContaining("publisher confirms");
       assertThatThrownBy(
-              () -> RabbitDeadLetter.builder().connectionFactory(cf).queue("dlq").build())
+              () -> RabbitDeadLetterOptions.builder().connectionFactory(cf).queue("dlq").build())
           .hasMessageContaining("publisher confirms");
     } finally {
       cf.destroy();
     }
+  }
+
+  @Test
+  void publisherAndDeadLetterOptionsHaveDocumentedDefaultsAndMutateKeepsEverything() {
+    RabbitPublisherOptions p = RabbitPublisherOptions.builder().uri(URI).build();
+    assertThat(p.exchange()).isEqualTo(RabbitPublisherOptions.DEFAULT_EXCHANGE).isEmpty();
+    assertThat(p.confirmTimeout()).isEqualTo(RabbitPublisherOptions.DEFAULT_CONFIRM_TIMEOUT);
+    assertThat(p.mutate().exchange("orders-x").build().exchange()).isEqualTo("orders-x");
+    assertThat(p.toString()).doesNotContain("guest");
+
+    RabbitDeadLetterOptions d = RabbitDeadLetterOptions.builder().uri(URI).queue("q.dlq").build();
+    assertThat(d.declareQueue()).isEqualTo(RabbitDeadLetterOptions.DEFAULT_DECLARE_QUEUE).isFalse();
+    assertThat(d.queue()).isEqualTo("q.dlq");
+    assertThat(d.exchange()).isEmpty();
+    RabbitDeadLetterOptions m = d.mutate().declareQueue(true).queueArgument("x-a", 1).build();
+    assertThat(m.declareQueue()).isTrue();
+    assertThat(m.queueArguments()).containsEntry("x-a", 1);
+    RabbitDeadLetterOptions x = d.mutate().exchange("dlx", "orders").build();
+    assertThat(x.queue()).isNull();
+    assertThat(x.routingKey()).isEqualTo("orders");
+
+    RabbitSourceOptions s =
+        RabbitSourceOptions.builder().uri(URI).queue("q").idHeader("X-Message-Id").build();
+    assertThat(s.mutate().build().idHeader()).isEqualTo("X-Message-Id");
+    assertThat(RabbitSourceOptions.builder().uri(URI).queue("q").build().idHeader()).isNull();
   }
 }

@@ -14,7 +14,12 @@ class RabbitSourceTest {
   void unreachableBrokerFailsTheSubscription() {
     RabbitSource source = RabbitSource.create("amqp://guest:guest@127.0.0.1:1", "orders");
     StepVerifier.create(source.receive())
-        .expectError(AmqpConnectException.class)
+        .expectErrorSatisfies(
+            e ->
+                assertThat(e)
+                    .isInstanceOf(RabbitOperationException.class)
+                    .hasMessageContaining("'orders'")
+                    .hasCauseInstanceOf(AmqpConnectException.class))
         .verify(Duration.ofSeconds(20));
     assertThat(source.inFlight()).isZero();
   }

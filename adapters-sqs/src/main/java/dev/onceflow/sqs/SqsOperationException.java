@@ -3,23 +3,58 @@ package dev.onceflow.sqs;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An SQS call failed for good for one message: a delete (ack), a visibility change (nack), a send
- * (publish, dead letter). Names the operation, the queue and the message, and carries SQS's error
- * code when SQS answered with one.
+ * An SQS call of onceflow failed for good: a delete (ack), a visibility change (nack), a send
+ * (publish, dead letter), a receive, or the lookup, check or creation of a queue. Names the
+ * operation, the queue and the message, and carries SQS's error code when SQS answered with one.
+ *
+ * <p>Nothing is lost by these failures: a message whose delete failed is delivered again, and a
+ * failed send may still have arrived (retry with the same message id; consumers deduplicate).
  */
 public final class SqsOperationException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
+  /** {@code SendMessage} or {@code SendMessageBatch}: a publish or a dead letter. */
+  public static final String SEND = "send";
+
+  /** {@code DeleteMessageBatch}: an ack. */
+  public static final String DELETE = "delete";
+
+  /** {@code ChangeMessageVisibility}: a nack. */
+  public static final String CHANGE_VISIBILITY = "change-visibility";
+
+  /** {@code ReceiveMessage}. */
+  public static final String RECEIVE = "receive";
+
+  /** {@code GetQueueUrl} of a queue given by name. */
+  public static final String GET_QUEUE_URL = "get-queue-url";
+
+  /** The check that a dead-letter queue exists ({@link SqsDeadLetter#ready()}). */
+  public static final String CHECK_QUEUE = "check-queue";
+
+  /** {@code CreateQueue} of a missing dead-letter queue, when the options allow it. */
+  public static final String CREATE_QUEUE = "create-queue";
+
   private final String operation;
-  private final String queue;
+  private final String destination;
   private final @Nullable String messageId;
   private final @Nullable String errorCode;
   private final boolean senderFault;
 
-  SqsOperationException(
+  /**
+   * For the adapter's own use.
+   *
+   * @param operation one of the constants of this class
+   * @param destination the queue's name
+   * @param messageId the SQS message id (delete, change-visibility) or the onceflow message id
+   *     (send), or null
+   * @param errorCode SQS's error code, or null
+   * @param senderFault whether SQS blamed the request
+   * @param detail what went wrong, appended to the message
+   */
+  public SqsOperationException(
       String operation,
-      String queue,
+      String destination,
       @Nullable String messageId,
       @Nullable String errorCode,
       boolean senderFault,
@@ -28,33 +63,35 @@ public final class SqsOperationException extends RuntimeException {
     super(
         "SQS "
             + operation
-            + " of message "
-            + messageId
+            + (messageId == null ? "" : " of message " + messageId)
             + " on queue '"
-            + queue
+            + destination
             + "' failed"
             + (errorCode == null ? "" : " with " + errorCode)
             + ": "
             + detail,
         cause);
     this.operation = operation;
-    this.queue = queue;
+    this.destination = destination;
     this.messageId = messageId;
     this.errorCode = errorCode;
     this.senderFault = senderFault;
   }
 
-  /** {@code delete}, {@code change-visibility} or {@code send}. */
+  /** One of the constants of this class, such as {@link #SEND} or {@link #DELETE}. */
   public String operation() {
     return operation;
   }
 
   /** The queue's name. */
-  public String queue() {
-    return queue;
+  public String destination() {
+    return destination;
   }
 
-  /** The SQS message id (delete, change-visibility) or the onceflow message id (send). */
+  /**
+   * The SQS message id (delete, change-visibility) or the onceflow message id (send), or null when
+   * the operation is not about one message.
+   */
   public @Nullable String messageId() {
     return messageId;
   }

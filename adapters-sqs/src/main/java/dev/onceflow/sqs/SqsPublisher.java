@@ -1,10 +1,12 @@
 package dev.onceflow.sqs;
 
-import dev.onceflow.core.BrokerKind;
+import dev.onceflow.core.Check;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.HeaderConvention;
-import dev.onceflow.core.Origin;
+import dev.onceflow.core.MessagePublisher;
 import dev.onceflow.sqs.internal.SqsCodec;
+import dev.onceflow.sqs.internal.SqsMessages;
+import dev.onceflow.sqs.internal.SqsSender;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,103 +18,87 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 /**
- * Publishes envelopes to an SQS queue so that an {@link SqsSource} (or any onceflow consumer) reads
- * them back with the same envelope. Thread-safe; the client is not owned.
+ * Publishes envelopes to SQS queues so that an {@link SqsSource} (or any onceflow consumer) reads
+ * them back with the same envelope. The {@link MessagePublisher} contract holds; the destination is
+ * a queue URL. Thread-safe; the client is not owned.
  *
  * <p><b>Stable message id.</b> Every message carries its onceflow id in the {@code onceflow-id}
  * attribute. An envelope without an id is given a random UUID when {@code publish} is
  * <em>called</em>, so a resubscription or retry of the returned {@code Mono} re-sends the same id
  * and a consumer's deduplication absorbs the copy.
  *
- * <p><b>FIFO queues</b> (URL ending in {@code .fifo}, or {@link Builder#fifo(boolean)}): {@code
- * MessageDeduplicationId} is the message id and {@code MessageGroupId} the entity key (the message
- * id when the envelope has no key, so such messages are not ordered among themselves). Values
- * longer than 128 characters or with characters SQS does not accept there are replaced by their hex
- * SHA-256. SQS drops a second message with the same deduplication id within 5 minutes; the
- * consumer's deduplication covers the rest.
+ * <p><b>FIFO queues</b> (the URL ends in {@code .fifo}, as SQS requires of FIFO queue names):
+ * {@code MessageDeduplicationId} is the message id and {@code MessageGroupId} the entity key (the
+ * message id when the envelope has no key, so such messages are not ordered among themselves).
+ * Values longer than 128 characters or with characters SQS does not accept there are replaced by
+ * their hex SHA-256. SQS drops a second message with the same deduplication id within 5 minutes;
+ * the consumer's deduplication covers the rest.
  *
  * <p><b>Attributes and body.</b> See the package documentation: the convention headers and the
  * envelope's headers become String attributes, packed beyond 10; a non-text payload travels
  * base64-encoded.
  *
  * <p>Each returned {@code Mono} sends when subscribed and completes once SQS answered; failed batch
- * lines and transport errors are retried up to {@link Builder#sendAttempts(int)} times, then the
- * {@code Mono} errors with an {@link SqsOperationException}.
+ * lines and transport errors are retried up to {@link SqsPublisherOptions#sendAttempts()} times,
+ * then the {@code Mono} errors with an {@link SqsOperationException}.
  */
-public final class SqsPublisher {
+public final class SqsPublisher implements MessagePublisher<SqsPublishResult> {
 
-  /** Send attempts of one message (the SDK retries each call on top of these). */
-  public static final int DEFAULT_SEND_ATTEMPTS = 3;
+  private final SqsPublisherOptions options;
 
-  /** {@code SendMessageBatch} calls in flight at once in {@link #publishAll(List)}. */
-  public static final int DEFAULT_BATCH_CONCURRENCY = 4;
-
-  private final SqsSender sender;
-  private final boolean fifo;
-  private final int batchConcurrency;
-
-  private SqsPublisher(Builder b) {
-    this.sender =
-        new SqsSender(
-            Objects.requireNonNull(b.client, "`client` must be set"),
-            Objects.requireNonNull(b.queueUrl, "`queueUrl` must be set"),
-            b.sendAttempts);
-    this.fifo = b.fifo != null ? b.fifo : b.queueUrl.endsWith(".fifo");
-    this.batchConcurrency = b.batchConcurrency;
+  private SqsPublisher(SqsPublisherOptions options) {
+    this.options = options;
   }
 
-  /** A publisher to the queue at {@code queueUrl}, with defaults. */
-  public static SqsPublisher create(SqsAsyncClient client, String queueUrl) {
-    return builder().client(client).queueUrl(queueUrl).build();
+  /** A publisher with these options. */
+  public static SqsPublisher create(SqsPublisherOptions options) {
+    return new SqsPublisher(Objects.requireNonNull(options, "options"));
   }
 
-  public static Builder builder() {
-    return new Builder();
+  /** A publisher that sends with {@code client}, with the default options. */
+  public static SqsPublisher create(SqsAsyncClient client) {
+    return create(SqsPublisherOptions.builder().client(client).build());
   }
 
-  /** Whether messages are sent with FIFO group and deduplication ids. */
-  public boolean fifo() {
-    return fifo;
+  /** The options of this publisher. */
+  public SqsPublisherOptions options() {
+    return options;
   }
 
   /**
-   * Publishes one message; the returned {@code Mono} sends it when subscribed and emits its
-   * onceflow message id once SQS accepted it.
+   * Publishes one message to the queue at {@code queueUrl}; the returned {@code Mono} sends it when
+   * subscribed and emits its result once SQS accepted it.
    */
-  public Mono<String> publish(Envelope envelope) {
-    SqsSender.Outgoing o = outgoing(Objects.requireNonNull(envelope, "envelope"));
-    return sender.send(o).thenReturn(o.id());
+  @Override
+  public Mono<SqsPublishResult> publish(String queueUrl, Envelope message) {
+    Check.notBlank(queueUrl, "queueUrl");
+    SqsSender.Outgoing o = outgoing(Objects.requireNonNull(message, "message"), queueUrl);
+    return sender(queueUrl).send(o);
   }
 
   /**
-   * Publishes one message built from {@code message}; its origin, if any, is ignored. See {@link
-   * #publish(Envelope)}.
+   * Publishes messages to the queue at {@code queueUrl} in {@code SendMessageBatch} calls of up to
+   * 10; emits their results, in order, once SQS accepted every one. On a FIFO queue the batches are
+   * sent one after the other, so that the order of the list is the order within each group; a line
+   * retried after a partial batch failure lands after the lines that succeeded, so publish one
+   * message at a time where a group's order must survive such failures.
    */
-  public Mono<String> publish(Envelope.Builder message) {
-    Objects.requireNonNull(message, "message");
-    return publish(message.origin(placeholderOrigin()).build());
-  }
-
-  /**
-   * Publishes messages in {@code SendMessageBatch} calls of up to 10; emits their message ids, in
-   * order, once SQS accepted every one. On a FIFO queue the batches are sent one after the other,
-   * so that the order of the list is the order within each group; a line retried after a partial
-   * batch failure lands after the lines that succeeded, so publish one message at a time where a
-   * group's order must survive such failures.
-   */
-  public Mono<List<String>> publishAll(List<Envelope> envelopes) {
-    Objects.requireNonNull(envelopes, "envelopes");
-    List<SqsSender.Outgoing> out = new ArrayList<>(envelopes.size());
-    List<String> ids = new ArrayList<>(envelopes.size());
-    for (Envelope e : envelopes) {
-      SqsSender.Outgoing o = outgoing(Objects.requireNonNull(e, "envelope"));
-      out.add(o);
-      ids.add(o.id());
+  public Mono<List<SqsPublishResult>> publishAll(String queueUrl, List<Envelope> messages) {
+    Check.notBlank(queueUrl, "queueUrl");
+    Objects.requireNonNull(messages, "messages");
+    List<SqsSender.Outgoing> out = new ArrayList<>(messages.size());
+    for (Envelope e : messages) {
+      out.add(outgoing(Objects.requireNonNull(e, "message"), queueUrl));
     }
-    return sender.sendAll(out, fifo ? 1 : batchConcurrency).thenReturn(List.copyOf(ids));
+    return sender(queueUrl)
+        .sendAll(out, SqsMessages.isFifo(queueUrl) ? 1 : options.batchConcurrency());
   }
 
-  private SqsSender.Outgoing outgoing(Envelope envelope) {
+  private SqsSender sender(String queueUrl) {
+    return new SqsSender(options.client(), queueUrl, options.sendAttempts());
+  }
+
+  private static SqsSender.Outgoing outgoing(Envelope envelope, String queueUrl) {
     String id = envelope.messageId();
     if (id == null) {
       id = UUID.randomUUID().toString();
@@ -122,7 +108,7 @@ public final class SqsPublisher {
         SqsSender.wire(envelope.payload(), HeaderConvention.toHeaders(envelope));
     @Nullable String group = null;
     @Nullable String dedup = null;
-    if (fifo) {
+    if (SqsMessages.isFifo(queueUrl)) {
       String key = envelope.entityKey();
       group = SqsCodec.fifoId(key != null ? key : id);
       dedup = SqsCodec.fifoId(id);
@@ -130,73 +116,12 @@ public final class SqsPublisher {
     return new SqsSender.Outgoing(id, wire.getKey(), wire.getValue(), group, dedup);
   }
 
-  private Origin placeholderOrigin() {
-    return new Origin(BrokerKind.SQS, sender.queueName(), -1, -1, null, null, false, 0);
-  }
+  /** Nothing to release: the client is the caller's. */
+  @Override
+  public void close() {}
 
-  /** Builds an {@link SqsPublisher}. Not thread-safe. */
-  public static final class Builder {
-    private @Nullable SqsAsyncClient client;
-    private @Nullable String queueUrl;
-    private @Nullable Boolean fifo;
-    private int sendAttempts = DEFAULT_SEND_ATTEMPTS;
-    private int batchConcurrency = DEFAULT_BATCH_CONCURRENCY;
-
-    private Builder() {}
-
-    /** The client to send with. Required; not closed by the publisher. */
-    public Builder client(SqsAsyncClient client) {
-      this.client = Objects.requireNonNull(client, "client");
-      return this;
-    }
-
-    /** The queue's URL. Required. */
-    public Builder queueUrl(String queueUrl) {
-      Objects.requireNonNull(queueUrl, "queueUrl");
-      if (queueUrl.isBlank()) {
-        throw new IllegalArgumentException("`queueUrl` must not be blank");
-      }
-      this.queueUrl = queueUrl;
-      return this;
-    }
-
-    /** Whether the queue is FIFO; by default, whether its URL ends in {@code .fifo}. */
-    public Builder fifo(boolean fifo) {
-      this.fifo = fifo;
-      return this;
-    }
-
-    /** Attempts of one message before its publish fails. */
-    public Builder sendAttempts(int sendAttempts) {
-      if (sendAttempts <= 0) {
-        throw new IllegalArgumentException(
-            "`sendAttempts` must be positive, but was " + sendAttempts);
-      }
-      this.sendAttempts = sendAttempts;
-      return this;
-    }
-
-    /** Batch calls in flight at once in {@code publishAll} on a standard queue. */
-    public Builder batchConcurrency(int batchConcurrency) {
-      if (batchConcurrency <= 0) {
-        throw new IllegalArgumentException(
-            "`batchConcurrency` must be positive, but was " + batchConcurrency);
-      }
-      this.batchConcurrency = batchConcurrency;
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException if the client or the queue URL is missing
-     */
-    public SqsPublisher build() {
-      if (client == null) {
-        throw new IllegalArgumentException("`client` must be set");
-      }
-      if (queueUrl == null) {
-        throw new IllegalArgumentException("`queueUrl` must be set");
-      }
-      return new SqsPublisher(this);
-    }
+  @Override
+  public String toString() {
+    return "SqsPublisher{" + options + "}";
   }
 }

@@ -1,11 +1,11 @@
 package dev.onceflow.sqs;
 
+import dev.onceflow.core.Check;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -53,6 +53,9 @@ public final class SqsSourceOptions {
   /** SQS's longest visibility timeout (12 h). */
   public static final Duration MAX_VISIBILITY = Duration.ofHours(12);
 
+  /** SQS's longest long poll (20 s). */
+  public static final Duration MAX_WAIT_TIME = Duration.ofSeconds(20);
+
   private final SqsAsyncClient client;
   private final @Nullable String queueUrl;
   private final @Nullable String queueName;
@@ -67,14 +70,10 @@ public final class SqsSourceOptions {
   private final int deleteAttempts;
   private final double heartbeatFraction;
   private final Scheduler scheduler;
+  private final @Nullable String idHeader;
 
   private SqsSourceOptions(Builder b) {
-    this.client = Objects.requireNonNull(b.client, "`client` must be set");
-    if ((b.queueUrl == null) == (b.queueName == null)) {
-      throw new IllegalArgumentException(
-          "exactly one of `queueUrl` and `queueName` must be set, but "
-              + (b.queueUrl == null ? "neither was" : "both were"));
-    }
+    this.client = Objects.requireNonNull(b.client);
     this.queueUrl = b.queueUrl;
     this.queueName = b.queueName;
     this.waitTime = b.waitTime;
@@ -88,6 +87,7 @@ public final class SqsSourceOptions {
     this.deleteAttempts = b.deleteAttempts;
     this.heartbeatFraction = b.heartbeatFraction;
     this.scheduler = b.scheduler;
+    this.idHeader = b.idHeader;
   }
 
   public static Builder builder() {
@@ -111,6 +111,7 @@ public final class SqsSourceOptions {
     b.deleteAttempts = deleteAttempts;
     b.heartbeatFraction = heartbeatFraction;
     b.scheduler = scheduler;
+    b.idHeader = idHeader;
     return b;
   }
 
@@ -175,6 +176,26 @@ public final class SqsSourceOptions {
     return scheduler;
   }
 
+  /**
+   * The message attribute that carries the message id before {@code onceflow-id}, or null; see
+   * {@link dev.onceflow.core.HeaderConvention#messageId}.
+   */
+  public @Nullable String idHeader() {
+    return idHeader;
+  }
+
+  @Override
+  public String toString() {
+    return "SqsSourceOptions{queue="
+        + (queueUrl != null ? queueUrl : queueName)
+        + ", maxInFlight="
+        + maxInFlight
+        + ", visibilityTimeout="
+        + visibilityTimeout
+        + (idHeader == null ? "" : ", idHeader=" + idHeader)
+        + "}";
+  }
+
   /** Builds {@link SqsSourceOptions}. Not thread-safe. Each setter validates at once. */
   public static final class Builder {
     private @Nullable SqsAsyncClient client;
@@ -191,6 +212,7 @@ public final class SqsSourceOptions {
     private int deleteAttempts = DEFAULT_DELETE_ATTEMPTS;
     private double heartbeatFraction = DEFAULT_HEARTBEAT_FRACTION;
     private Scheduler scheduler = Schedulers.parallel();
+    private @Nullable String idHeader;
 
     private Builder() {}
 
@@ -202,32 +224,19 @@ public final class SqsSourceOptions {
 
     /** The queue, by URL. Exactly one of this and {@link #queueName(String)} is required. */
     public Builder queueUrl(String queueUrl) {
-      Objects.requireNonNull(queueUrl, "queueUrl");
-      if (queueUrl.isBlank()) {
-        throw new IllegalArgumentException("`queueUrl` must not be blank");
-      }
-      this.queueUrl = queueUrl;
+      this.queueUrl = Check.notBlank(queueUrl, "queueUrl");
       return this;
     }
 
     /** The queue, by name: its URL is looked up ({@code GetQueueUrl}) at each subscription. */
     public Builder queueName(String queueName) {
-      Objects.requireNonNull(queueName, "queueName");
-      if (queueName.isBlank()) {
-        throw new IllegalArgumentException("`queueName` must not be blank");
-      }
-      this.queueName = queueName;
+      this.queueName = Check.notBlank(queueName, "queueName");
       return this;
     }
 
     /** The long-poll wait of each receive, 0 to 20 s in whole seconds. */
     public Builder waitTime(Duration waitTime) {
-      Objects.requireNonNull(waitTime, "waitTime");
-      if (waitTime.isNegative() || waitTime.compareTo(Duration.ofSeconds(20)) > 0) {
-        throw new IllegalArgumentException(
-            "`waitTime` must be between 0 and 20 seconds, but was " + waitTime);
-      }
-      this.waitTime = waitTime;
+      this.waitTime = Check.between(waitTime, Duration.ZERO, MAX_WAIT_TIME, "waitTime");
       return this;
     }
 
@@ -236,34 +245,21 @@ public final class SqsSourceOptions {
      * h, in whole seconds.
      */
     public Builder visibilityTimeout(Duration visibilityTimeout) {
-      Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");
-      if (visibilityTimeout.compareTo(Duration.ofSeconds(1)) < 0
-          || visibilityTimeout.compareTo(MAX_VISIBILITY) > 0) {
-        throw new IllegalArgumentException(
-            "`visibilityTimeout` must be between 1 second and 12 hours, but was "
-                + visibilityTimeout);
-      }
-      this.visibilityTimeout = visibilityTimeout;
+      this.visibilityTimeout =
+          Check.between(
+              visibilityTimeout, Duration.ofSeconds(1), MAX_VISIBILITY, "visibilityTimeout");
       return this;
     }
 
     /** The most messages received and not yet settled at once (whatever downstream asks). */
     public Builder maxInFlight(int maxInFlight) {
-      if (maxInFlight <= 0) {
-        throw new IllegalArgumentException(
-            "`maxInFlight` must be positive, but was " + maxInFlight);
-      }
-      this.maxInFlight = maxInFlight;
+      this.maxInFlight = Check.positive(maxInFlight, "maxInFlight");
       return this;
     }
 
     /** The most receive calls in flight at once. */
     public Builder maxConcurrentReceives(int maxConcurrentReceives) {
-      if (maxConcurrentReceives <= 0) {
-        throw new IllegalArgumentException(
-            "`maxConcurrentReceives` must be positive, but was " + maxConcurrentReceives);
-      }
-      this.maxConcurrentReceives = maxConcurrentReceives;
+      this.maxConcurrentReceives = Check.positive(maxConcurrentReceives, "maxConcurrentReceives");
       return this;
     }
 
@@ -297,32 +293,19 @@ public final class SqsSourceOptions {
 
     /** Deletes per {@code DeleteMessageBatch}: 1 to 10. */
     public Builder deleteBatchSize(int deleteBatchSize) {
-      if (deleteBatchSize < 1 || deleteBatchSize > 10) {
-        throw new IllegalArgumentException(
-            "`deleteBatchSize` must be between 1 and 10, but was " + deleteBatchSize);
-      }
-      this.deleteBatchSize = deleteBatchSize;
+      this.deleteBatchSize = Check.between(deleteBatchSize, 1, 10, "deleteBatchSize");
       return this;
     }
 
     /** The longest an ack waits for its batch to fill before the batch is sent anyway. */
     public Builder deleteInterval(Duration deleteInterval) {
-      Objects.requireNonNull(deleteInterval, "deleteInterval");
-      if (deleteInterval.isNegative()) {
-        throw new IllegalArgumentException(
-            "`deleteInterval` must not be negative, but was " + deleteInterval);
-      }
-      this.deleteInterval = deleteInterval;
+      this.deleteInterval = Check.notNegative(deleteInterval, "deleteInterval");
       return this;
     }
 
     /** Attempts of one delete before its ack fails. */
     public Builder deleteAttempts(int deleteAttempts) {
-      if (deleteAttempts <= 0) {
-        throw new IllegalArgumentException(
-            "`deleteAttempts` must be positive, but was " + deleteAttempts);
-      }
-      this.deleteAttempts = deleteAttempts;
+      this.deleteAttempts = Check.positive(deleteAttempts, "deleteAttempts");
       return this;
     }
 
@@ -331,12 +314,7 @@ public final class SqsSourceOptions {
      * extended by another visibility timeout: strictly between 0 and 1.
      */
     public Builder heartbeatFraction(double heartbeatFraction) {
-      if (!(heartbeatFraction > 0 && heartbeatFraction < 1)) {
-        throw new IllegalArgumentException(
-            "`heartbeatFraction` must be greater than 0 and lower than 1, but was "
-                + heartbeatFraction);
-      }
-      this.heartbeatFraction = heartbeatFraction;
+      this.heartbeatFraction = Check.fraction(heartbeatFraction, "heartbeatFraction");
       return this;
     }
 
@@ -347,24 +325,25 @@ public final class SqsSourceOptions {
     }
 
     /**
+     * The message attribute that carries the message id of producers that are not onceflow, such as
+     * {@code X-Message-Id}: it is read before {@code onceflow-id} and the CloudEvents {@code ce-id}
+     * / {@code ce_id}, which are recognised without it. Default: none.
+     */
+    public Builder idHeader(String idHeader) {
+      this.idHeader = Check.notBlank(idHeader, "idHeader");
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
      * @throws IllegalArgumentException if no client or not exactly one of queue URL and name was
      *     set
      */
     public SqsSourceOptions build() {
-      if (client == null) {
-        throw new IllegalArgumentException("`client` must be set");
-      }
+      Check.required(client, "client", "the SqsAsyncClient to call SQS with");
+      Check.exactlyOne("queueUrl", queueUrl != null, "queueName", queueName != null);
       return new SqsSourceOptions(this);
     }
-  }
-
-  /** The attribute names a receive asks for: the user's plus those the source needs. */
-  List<String> effectiveMessageAttributeNames(List<String> required) {
-    if (messageAttributeNames.stream().anyMatch(n -> n.equalsIgnoreCase("All") || n.equals(".*"))) {
-      return messageAttributeNames;
-    }
-    Set<String> names = new LinkedHashSet<>(messageAttributeNames);
-    names.addAll(required);
-    return List.copyOf(names);
   }
 }

@@ -47,7 +47,7 @@ class SqsConformanceIT extends AdapterConformance {
 
   @Override
   protected void publish(String destination, Envelope message) {
-    SqsPublisher.create(mq.client(), destination).publish(message).block(timeout());
+    SqsPublisher.create(mq.client()).publish(destination, message).block(timeout());
   }
 
   @Override

@@ -1,8 +1,6 @@
 package dev.onceflow.sqs;
 
-import dev.onceflow.core.BrokerKind;
 import dev.onceflow.core.Envelope;
-import dev.onceflow.core.Origin;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Decoder;
@@ -50,7 +48,7 @@ public final class SqsExample {
       batch.add(order("order-" + i, i == 13 ? "poison" : "{\"amount\":" + i + "}"));
     }
     batch.addAll(batch.subList(0, 5));
-    SqsPublisher.create(client, ordersUrl).publishAll(batch).block(Duration.ofSeconds(30));
+    SqsPublisher.create(client).publishAll(ordersUrl, batch).block(Duration.ofSeconds(30));
 
     // 3. The consumer: SQS in, dedup through a store, SQS dead letters out.
     Pipeline<String, String> pipeline =
@@ -98,7 +96,6 @@ public final class SqsExample {
     return Envelope.builder()
         .messageId(id)
         .payload(json.getBytes(StandardCharsets.UTF_8))
-        .origin(new Origin(BrokerKind.SQS, "orders", -1, -1, null, null, false, 0))
         .build();
   }
 

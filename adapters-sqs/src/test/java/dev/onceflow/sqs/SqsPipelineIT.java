@@ -16,6 +16,7 @@ import dev.onceflow.pipeline.Dedup;
 import dev.onceflow.pipeline.Onceflow;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.pipeline.Retries;
+import dev.onceflow.sqs.internal.SqsMessages;
 import dev.onceflow.store.Effect;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /** Whole pipelines over ElasticMQ queues: dedup, heartbeat, abrupt stop, FIFO order, DLQ. */
@@ -74,12 +76,9 @@ class SqsPipelineIT {
     }
     Collections.shuffle(messages, random);
     long t0 = System.nanoTime();
-    SqsPublisher.builder()
-        .client(mq.client())
-        .queueUrl(q)
-        .batchConcurrency(16)
-        .build()
-        .publishAll(messages)
+    SqsPublisher.create(
+            SqsPublisherOptions.builder().client(mq.client()).batchConcurrency(16).build())
+        .publishAll(q, messages)
         .block(Duration.ofSeconds(60));
     long published = System.nanoTime();
 
@@ -130,9 +129,9 @@ class SqsPipelineIT {
   @Test
   void handlerSlowerThanTheVisibilityTimeoutCompletesWithoutASecondDelivery() {
     String q = mq.createQueue("slow");
-    SqsPublisher.create(mq.client(), q)
+    SqsPublisher.create(mq.client())
         .publishAll(
-            List.of(message("s1", "a", "x"), message("s2", "b", "y"), message("s3", "c", "z")))
+            q, List.of(message("s1", "a", "x"), message("s2", "b", "y"), message("s3", "c", "z")))
         .block(Duration.ofSeconds(10));
     AtomicInteger runs = new AtomicInteger();
     Pipeline<byte[], Integer> p =
@@ -173,7 +172,7 @@ class SqsPipelineIT {
     for (int i = 0; i < 600; i++) {
       messages.add(message("a-" + i, "k-" + (i % 20), "p" + i));
     }
-    SqsPublisher.create(mq.client(), q).publishAll(messages).block(Duration.ofSeconds(30));
+    SqsPublisher.create(mq.client()).publishAll(q, messages).block(Duration.ofSeconds(30));
     InMemoryIdempotencyStore store = InMemoryIdempotencyStore.create();
     SqsSourceOptions o = options(q).visibilityTimeout(Duration.ofSeconds(2)).build();
     AtomicInteger runs = new AtomicInteger();
@@ -243,11 +242,10 @@ class SqsPipelineIT {
         messages.add(message("g" + g + "-" + s, "group-" + g, Integer.toString(s)));
       }
     }
-    SqsPublisher publisher = SqsPublisher.create(mq.client(), q);
-    assertThat(publisher.fifo()).isTrue();
-    publisher.publishAll(messages).block(Duration.ofSeconds(30));
+    SqsPublisher publisher = SqsPublisher.create(mq.client());
+    publisher.publishAll(q, messages).block(Duration.ofSeconds(30));
     // The same ids again: SQS drops them by MessageDeduplicationId.
-    publisher.publishAll(messages.subList(0, 50)).block(Duration.ofSeconds(30));
+    publisher.publishAll(q, messages.subList(0, 50)).block(Duration.ofSeconds(30));
 
     Map<String, List<Integer>> seen = new ConcurrentHashMap<>();
     List<String> dedupIdMismatches = new CopyOnWriteArrayList<>();
@@ -302,11 +300,67 @@ class SqsPipelineIT {
   }
 
   @Test
+  void foreignMessagesWithOnlyACloudEventsIdOrACustomIdAttributeAreDeduplicatedByThatId() {
+    String q = mq.createQueue("foreign");
+    String[][] sent = {
+      {"ce-id", "evt-1"},
+      {"ce-id", "evt-1"},
+      {"ce_id", "evt-2"},
+      {"X-Message-Id", "custom-1"},
+      {"X-Message-Id", "custom-1"},
+    };
+    for (String[] a : sent) {
+      mq.client()
+          .sendMessage(
+              b ->
+                  b.queueUrl(q)
+                      .messageBody("same")
+                      .messageAttributes(
+                          Map.of(
+                              a[0],
+                              MessageAttributeValue.builder()
+                                  .dataType("String")
+                                  .stringValue(a[1])
+                                  .build())))
+          .join();
+    }
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Pipeline<String, String> p =
+        Onceflow.consume(SqsSource.create(options(q).idHeader("X-Message-Id").build()))
+            .name("foreign")
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(InMemoryIdempotencyStore.create()))
+            .handle(
+                m -> {
+                  runs.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
+                  return Mono.just(m.payload());
+                })
+            .deadLetterTo(dev.onceflow.memory.InMemoryDeadLetters.create())
+            .concurrency(1)
+            .build();
+    Disposable running = p.start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> p.ledger().processed() + p.ledger().duplicates() == sent.length);
+      assertThat(p.ledger().processed()).as(p.ledger().toString()).isEqualTo(3);
+      assertThat(p.ledger().duplicates()).isEqualTo(2);
+      assertThat(runs.keySet()).containsExactlyInAnyOrder("evt-1", "evt-2", "custom-1");
+      assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> mq.messagesLeft(q) == 0);
+    } finally {
+      p.stop(Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+      running.dispose();
+    }
+  }
+
+  @Test
   void poisonMessageGoesToTheDeadLetterQueueWithMetadataAndIsDeleted() {
     String q = mq.createQueue("poison-src");
     String dlq = mq.createQueue("poison-dlq");
-    SqsPublisher.create(mq.client(), q)
+    SqsPublisher.create(mq.client())
         .publishAll(
+            q,
             List.of(
                 message("ok-1", "a", "fine"),
                 message("bad-1", "b", "poison"),
@@ -346,7 +400,7 @@ class SqsPipelineIT {
       assertThat(h).containsEntry(DeadLetter.ATTEMPTS, "3");
       assertThat(h).containsEntry(DeadLetter.PIPELINE, "poison");
       assertThat(h).containsEntry(DeadLetter.DEDUP_KEY, "bad-1");
-      assertThat(h).containsEntry(DeadLetter.ORIGIN_DESTINATION, SqsSource.queueNameOf(q));
+      assertThat(h).containsEntry(DeadLetter.ORIGIN_DESTINATION, SqsMessages.queueNameOf(q));
       assertThat(h)
           .containsKeys(
               DeadLetter.FIRST_FAILURE, DeadLetter.LAST_FAILURE, DeadLetter.ORIGIN_MESSAGE_ID);

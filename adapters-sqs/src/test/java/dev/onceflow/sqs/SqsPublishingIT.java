@@ -9,6 +9,7 @@ import dev.onceflow.core.Envelope;
 import dev.onceflow.core.Origin;
 import dev.onceflow.deadletter.DeadLetter;
 import dev.onceflow.deadletter.DeadLetterReason;
+import dev.onceflow.sqs.internal.SqsMessages;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -87,7 +89,12 @@ class SqsPublishingIT {
     }
 
     List<String> ids =
-        SqsPublisher.create(mq.client(), q).publishAll(envelopes).block(Duration.ofSeconds(10));
+        SqsPublisher.create(mq.client())
+            .publishAll(q, envelopes)
+            .block(Duration.ofSeconds(10))
+            .stream()
+            .map(SqsPublishResult::messageId)
+            .toList();
 
     assertThat(ids).containsExactlyElementsOf(envelopes.stream().map(Envelope::messageId).toList());
     List<Message> got = receiveAll(q, 25);
@@ -98,12 +105,17 @@ class SqsPublishingIT {
   @Test
   void messageWithoutIdGetsOneThatStaysTheSameWhenThePublishIsRepeated() {
     String q = mq.createQueue("stable-id");
-    Mono<String> publish =
-        SqsPublisher.create(mq.client(), q)
-            .publish(Envelope.builder().payload("x".getBytes(StandardCharsets.UTF_8)));
+    Mono<SqsPublishResult> publish =
+        SqsPublisher.create(mq.client())
+            .publish(q, Envelope.builder().payload("x".getBytes(StandardCharsets.UTF_8)).build());
 
-    String first = publish.block(Duration.ofSeconds(10));
-    String second = publish.block(Duration.ofSeconds(10)); // a retry resubscribes
+    SqsPublishResult r1 = publish.block(Duration.ofSeconds(10));
+    SqsPublishResult r2 = publish.block(Duration.ofSeconds(10)); // a retry resubscribes
+    assertThat(r1.destination()).isEqualTo(q);
+    assertThat(r1.sqsMessageId()).isNotEqualTo(r2.sqsMessageId());
+    assertThat(r1.sequenceNumber()).as("a standard queue has none").isNull();
+    String first = r1.messageId();
+    String second = r2.messageId();
 
     assertThat(first).isNotBlank().isEqualTo(second);
     List<Message> got = receiveAll(q, 2);
@@ -118,7 +130,7 @@ class SqsPublishingIT {
   @Test
   void fifoMessagesCarryTheMessageIdAsDedupIdAndTheKeyAsGroupId() {
     String q = mq.createFifoQueue("fifo-ids");
-    SqsPublisher publisher = SqsPublisher.create(mq.client(), q);
+    SqsPublisher publisher = SqsPublisher.create(mq.client());
     Envelope keyed =
         Envelope.builder()
             .messageId("m-1")
@@ -129,9 +141,11 @@ class SqsPublishingIT {
     Envelope keyless =
         Envelope.builder().messageId("m-2").payload(new byte[] {'b'}).origin(anywhere()).build();
 
-    publisher.publish(keyed).block(Duration.ofSeconds(10));
-    publisher.publish(keyless).block(Duration.ofSeconds(10));
-    publisher.publish(keyed).block(Duration.ofSeconds(10)); // dropped by SQS: same dedup id
+    assertThat(publisher.publish(q, keyed).block(Duration.ofSeconds(10)).sequenceNumber())
+        .as("FIFO queues number their messages")
+        .isNotBlank();
+    publisher.publish(q, keyless).block(Duration.ofSeconds(10));
+    publisher.publish(q, keyed).block(Duration.ofSeconds(10)); // dropped by SQS: same dedup id
 
     List<Message> got = receiveAll(q, 2);
     Map<String, Message> byId =
@@ -200,6 +214,70 @@ class SqsPublishingIT {
     assertThat(raw.messageAttributes()).hasSizeLessThanOrEqualTo(10).containsKey(DeadLetter.REASON);
   }
 
+  @Test
+  void readyFailsNamingAMissingDeadLetterQueueByUrlOrByName() {
+    String url = mq.createQueue("gone");
+    mq.client().deleteQueue(b -> b.queueUrl(url)).join();
+    String name = "never-" + ElasticMq.uniqueId();
+    for (SqsDeadLetter sink :
+        List.of(
+            SqsDeadLetter.create(mq.client(), url),
+            SqsDeadLetter.create(
+                SqsDeadLetterOptions.builder().client(mq.client()).queueName(name).build()))) {
+      String expected = sink.options().queueUrl() != null ? SqsMessages.queueNameOf(url) : name;
+      StepVerifier.create(sink.ready())
+          .expectErrorSatisfies(
+              e -> {
+                assertThat(e).isInstanceOf(SqsOperationException.class);
+                SqsOperationException x = (SqsOperationException) e;
+                assertThat(x.operation()).isEqualTo(SqsOperationException.CHECK_QUEUE);
+                assertThat(x.destination()).isEqualTo(expected);
+                assertThat(x)
+                    .hasMessageContaining("'" + expected + "'")
+                    .hasMessageContaining("does not exist")
+                    .hasMessageContaining("createQueue(true)");
+              })
+          .verify(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void readyCreatesAMissingDeadLetterQueueWhenAllowedAndItTakesDeadLetters() {
+    String name = "created-dlq-" + ElasticMq.uniqueId() + ".fifo";
+    SqsDeadLetter sink =
+        SqsDeadLetter.create(
+            SqsDeadLetterOptions.builder()
+                .client(mq.client())
+                .queueName(name)
+                .createQueue(true)
+                .build());
+    StepVerifier.create(sink.ready()).verifyComplete();
+    String url = mq.client().getQueueUrl(b -> b.queueName(name)).join().queueUrl();
+    assertThat(
+            mq.client()
+                .getQueueAttributes(
+                    b -> b.queueUrl(url).attributeNames(QueueAttributeName.FIFO_QUEUE))
+                .join()
+                .attributes())
+        .containsEntry(QueueAttributeName.FIFO_QUEUE, "true");
+    StepVerifier.create(sink.ready()).as("it exists now").verifyComplete();
+    Instant t = Instant.parse("2026-01-01T00:00:00Z");
+    sink.publish(
+            new DeadLetter(
+                Envelope.builder().messageId("m").payload(new byte[] {'x'}).build(),
+                DeadLetterReason.HANDLER_FAILED,
+                null,
+                null,
+                1,
+                t,
+                t,
+                "p",
+                "m"))
+        .block(Duration.ofSeconds(10));
+    assertThat(mq.messagesLeft(url)).isEqualTo(1);
+    StepVerifier.create(SqsDeadLetter.create(mq.client(), url).ready()).verifyComplete();
+  }
+
   /** Makes the delivery visible again and reads the raw SQS message behind it. */
   private static Message receiveAllVisibleAgain(String queueUrl, Delivery d) {
     d.nack(Duration.ZERO).block(Duration.ofSeconds(10));
@@ -242,8 +320,8 @@ class SqsPublishingIT {
             "redrive-src",
             Map.of(
                 QueueAttributeName.REDRIVE_POLICY, SqsDeadLetter.redrivePolicy(mq.arnOf(dlq), 2)));
-    SqsPublisher.create(mq.client(), q)
-        .publish(Envelope.builder().messageId("r-1").payload(new byte[] {'r'}))
+    SqsPublisher.create(mq.client())
+        .publish(q, Envelope.builder().messageId("r-1").payload(new byte[] {'r'}).build())
         .block(Duration.ofSeconds(10));
 
     // Received and nacked twice: maxReceiveCount reached.

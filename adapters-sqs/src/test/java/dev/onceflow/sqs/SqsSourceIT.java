@@ -7,6 +7,7 @@ import dev.onceflow.core.BrokerKind;
 import dev.onceflow.core.Delivery;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.Origin;
+import dev.onceflow.sqs.internal.SqsMessages;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +48,7 @@ class SqsSourceIT {
     for (int i = 0; i < count; i++) {
       messages.add(message(prefix + i, "payload-" + i));
     }
-    SqsPublisher.create(mq.client(), queueUrl).publishAll(messages).block(Duration.ofSeconds(30));
+    SqsPublisher.create(mq.client()).publishAll(queueUrl, messages).block(Duration.ofSeconds(30));
   }
 
   private static SqsSourceOptions.Builder options(String queueUrl) {
@@ -118,7 +119,7 @@ class SqsSourceIT {
       sent.header("x-extra-" + i, "v" + i);
     }
     sent.header("bad name with spaces", "kept");
-    SqsPublisher.create(mq.client(), q).publish(sent).block(Duration.ofSeconds(10));
+    SqsPublisher.create(mq.client()).publish(q, sent.build()).block(Duration.ofSeconds(10));
 
     Delivery d = SqsSource.create(options(q).build()).receive().blockFirst(Duration.ofSeconds(10));
 
@@ -140,7 +141,7 @@ class SqsSourceIT {
     assertThat(e.headers()).doesNotContainKey("onceflow-headers");
     Origin o = e.origin();
     assertThat(o.broker()).isEqualTo(BrokerKind.SQS);
-    assertThat(o.destination()).isEqualTo(SqsSource.queueNameOf(q));
+    assertThat(o.destination()).isEqualTo(SqsMessages.queueNameOf(q));
     assertThat(o.partition()).isEqualTo(-1);
     assertThat(o.offset()).isEqualTo(-1);
     assertThat(o.brokerMessageId()).isNotBlank();
@@ -153,12 +154,8 @@ class SqsSourceIT {
   void binaryPayloadRoundTripsThroughBase64() {
     String q = mq.createQueue("binary");
     byte[] payload = {0, 1, 2, (byte) 0xff, (byte) 0xfe, 0x7f};
-    SqsPublisher.create(mq.client(), q)
-        .publish(
-            Envelope.builder()
-                .messageId("bin")
-                .payload(payload)
-                .origin(new Origin(BrokerKind.SQS, "x", -1, -1, null, null, false, 0)))
+    SqsPublisher.create(mq.client())
+        .publish(q, Envelope.builder().messageId("bin").payload(payload).build())
         .block(Duration.ofSeconds(10));
 
     Delivery d = SqsSource.create(options(q).build()).receive().blockFirst(Duration.ofSeconds(10));
@@ -315,11 +312,11 @@ class SqsSourceIT {
         SqsSource.create(
             SqsSourceOptions.builder()
                 .client(mq.client())
-                .queueName(SqsSource.queueNameOf(q))
+                .queueName(SqsMessages.queueNameOf(q))
                 .waitTime(Duration.ofSeconds(1))
                 .build());
 
-    assertThat(source.name()).isEqualTo("sqs:" + SqsSource.queueNameOf(q));
+    assertThat(source.name()).isEqualTo("sqs:" + SqsMessages.queueNameOf(q));
     Delivery d = source.receive().blockFirst(Duration.ofSeconds(10));
     assertThat(d.envelope().messageId()).isEqualTo("m0");
   }
@@ -355,7 +352,7 @@ class SqsSourceIT {
               assertThat(e).isInstanceOf(SqsOperationException.class);
               SqsOperationException x = (SqsOperationException) e;
               assertThat(x.operation()).isEqualTo("delete");
-              assertThat(x.queue()).isEqualTo(SqsSource.queueNameOf(q));
+              assertThat(x.destination()).isEqualTo(SqsMessages.queueNameOf(q));
               assertThat(x.messageId()).isEqualTo(d.envelope().origin().brokerMessageId());
               assertThat(x.senderFault()).isTrue();
             })

@@ -52,9 +52,9 @@ class SqsSourceOptionsTest {
   @Test
   void settersRejectBadValuesNamingTheOptionAndTheValue() {
     assertThatThrownBy(() -> valid().waitTime(Duration.ofSeconds(21)))
-        .hasMessage("`waitTime` must be between 0 and 20 seconds, but was PT21S");
+        .hasMessage("`waitTime` must be between PT0S and PT20S, but was PT21S");
     assertThatThrownBy(() -> valid().visibilityTimeout(Duration.ZERO))
-        .hasMessage("`visibilityTimeout` must be between 1 second and 12 hours, but was PT0S");
+        .hasMessage("`visibilityTimeout` must be between PT1S and PT12H, but was PT0S");
     assertThatThrownBy(() -> valid().maxInFlight(0))
         .hasMessage("`maxInFlight` must be positive, but was 0");
     assertThatThrownBy(() -> valid().deleteBatchSize(11))
@@ -68,7 +68,7 @@ class SqsSourceOptionsTest {
   @Test
   void buildRequiresAClientAndExactlyOneWayToNameTheQueue() {
     assertThatThrownBy(() -> SqsSourceOptions.builder().queueUrl("http://h/1/q").build())
-        .hasMessage("`client` must be set");
+        .hasMessage("`client` is required: the SqsAsyncClient to call SQS with");
     assertThatThrownBy(() -> SqsSourceOptions.builder().client(client).build())
         .hasMessageContaining("neither was");
     assertThatThrownBy(() -> valid().queueName("orders").build()).hasMessageContaining("both were");
@@ -86,18 +86,32 @@ class SqsSourceOptionsTest {
   }
 
   @Test
-  void requiredAttributesAreAddedToAnExplicitList() {
-    SqsSourceOptions o = valid().messageAttributeNames(List.of("tenant")).build();
-
-    assertThat(o.effectiveMessageAttributeNames(List.of("onceflow-id")))
-        .containsExactly("tenant", "onceflow-id");
+  void idHeaderIsKeptByMutateAndValidated() {
+    assertThat(valid().build().idHeader()).isNull();
+    SqsSourceOptions o = valid().idHeader("X-Message-Id").build();
+    assertThat(o.mutate().build().idHeader()).isEqualTo("X-Message-Id");
+    assertThatThrownBy(() -> valid().idHeader(" "))
+        .hasMessage("`idHeader` must not be blank, but was ' '");
   }
 
   @Test
-  void visibilityIsRoundedUpToWholeSecondsAndCappedAtTwelveHours() {
-    assertThat(SqsSource.visibilitySeconds(Duration.ZERO)).isZero();
-    assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(1))).isEqualTo(1);
-    assertThat(SqsSource.visibilitySeconds(Duration.ofMillis(2001))).isEqualTo(3);
-    assertThat(SqsSource.visibilitySeconds(Duration.ofDays(3))).isEqualTo(43_200);
+  void publisherAndDeadLetterOptionsHaveDocumentedDefaultsAndValidate() {
+    SqsPublisherOptions p = SqsPublisherOptions.builder().client(client).build();
+    assertThat(p.sendAttempts()).isEqualTo(SqsPublisherOptions.DEFAULT_SEND_ATTEMPTS);
+    assertThat(p.batchConcurrency()).isEqualTo(SqsPublisherOptions.DEFAULT_BATCH_CONCURRENCY);
+    assertThat(p.mutate().sendAttempts(5).build().sendAttempts()).isEqualTo(5);
+    assertThatThrownBy(() -> SqsPublisherOptions.builder().batchConcurrency(0))
+        .hasMessage("`batchConcurrency` must be positive, but was 0");
+    assertThatThrownBy(() -> SqsPublisherOptions.builder().build())
+        .hasMessageContaining("`client` is required");
+
+    SqsDeadLetterOptions d =
+        SqsDeadLetterOptions.builder().client(client).queueName("orders-dlq").build();
+    assertThat(d.createQueue()).isEqualTo(SqsDeadLetterOptions.DEFAULT_CREATE_QUEUE).isFalse();
+    assertThat(d.sendAttempts()).isEqualTo(SqsDeadLetterOptions.DEFAULT_SEND_ATTEMPTS);
+    assertThat(d.mutate().createQueue(true).build().createQueue()).isTrue();
+    assertThat(d.mutate().build().queueName()).isEqualTo("orders-dlq");
+    assertThatThrownBy(() -> SqsDeadLetterOptions.builder().client(client).build())
+        .hasMessage("exactly one of `queueUrl` and `queueName` must be set, but neither was");
   }
 }

@@ -6,5 +6,10 @@ public enum BrokerKind {
   RABBITMQ,
   SQS,
   /** The in-memory source of the core module and the test kit. */
-  IN_MEMORY
+  IN_MEMORY,
+  /**
+   * Not received from any broker: the origin of a message built to be published ({@link
+   * Origin#notReceived()}).
+   */
+  NONE
 }

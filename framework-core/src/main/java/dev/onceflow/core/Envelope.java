@@ -20,6 +20,18 @@ import org.jspecify.annotations.Nullable;
  * <p>A header that is present but cannot be parsed (a non-numeric sequence, say) does not make the
  * adapter fail: the envelope is built without that field and {@link #malformation()} says what was
  * wrong, and the pipeline dead-letters the message with reason {@code DECODE_FAILED}.
+ *
+ * <p>The same type is what publishers send. A message to publish needs no origin: built without
+ * {@link Builder#origin(Origin)}, its origin is {@link Origin#notReceived()}, and publishers ignore
+ * the origin anyway.
+ *
+ * <pre>{@code
+ * Envelope order = Envelope.builder()
+ *     .messageId("order-42")          // what consumers deduplicate on
+ *     .entityKey("customer-7")        // ordering; the record key on Kafka
+ *     .payload(json)
+ *     .build();
+ * }</pre>
  */
 public final class Envelope {
 
@@ -53,7 +65,7 @@ public final class Envelope {
                 ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
     this.payload = b.payload;
-    this.origin = Objects.requireNonNull(b.origin, "origin must be set");
+    this.origin = b.origin;
     this.redrive = b.redrive;
     this.malformation = b.malformation;
   }
@@ -188,7 +200,7 @@ public final class Envelope {
     private Map<String, String> headers = new LinkedHashMap<>();
     private boolean headersShared;
     private byte[] payload = new byte[0];
-    private @Nullable Origin origin;
+    private Origin origin = Origin.notReceived();
     private boolean redrive;
     private @Nullable String malformation;
 
@@ -262,6 +274,10 @@ public final class Envelope {
       return this;
     }
 
+    /**
+     * Where the message was received from; adapters set it. Default {@link Origin#notReceived()},
+     * the origin of a message built to be published.
+     */
     public Builder origin(Origin origin) {
       this.origin = Objects.requireNonNull(origin, "origin");
       return this;

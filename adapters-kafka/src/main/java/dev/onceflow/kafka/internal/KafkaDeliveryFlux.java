@@ -64,13 +64,19 @@ public final class KafkaDeliveryFlux extends Flux<Delivery> {
   private final int maxUncommitted;
   private final Scheduler timer;
   private final SourceCounters counters;
+  private final @Nullable String idHeader;
 
+  /**
+   * @param idHeader the header that carries the message id before the convention's, or null
+   */
   public KafkaDeliveryFlux(
       ReceiverOptions<byte[], byte[]> receiverOptions,
       int maxInFlight,
       int maxUncommitted,
       Scheduler timer,
-      SourceCounters counters) {
+      SourceCounters counters,
+      @Nullable String idHeader) {
+    this.idHeader = idHeader;
     this.receiverOptions = Objects.requireNonNull(receiverOptions, "receiverOptions");
     this.maxInFlight = maxInFlight;
     this.maxUncommitted = maxUncommitted;
@@ -80,7 +86,7 @@ public final class KafkaDeliveryFlux extends Flux<Delivery> {
 
   @Override
   public void subscribe(CoreSubscriber<? super Delivery> actual) {
-    Session session = new Session(actual, maxInFlight, maxUncommitted, timer, counters);
+    Session session = new Session(actual, maxInFlight, maxUncommitted, timer, counters, idHeader);
     Flux<ReceiverRecord<byte[], byte[]>> records;
     try {
       records = KafkaReceiver.create(new HookedConsumerFactory(session), receiverOptions).receive();
@@ -136,6 +142,7 @@ public final class KafkaDeliveryFlux extends Flux<Delivery> {
     private final int maxUncommitted;
     private final Scheduler timer;
     private final SourceCounters counters;
+    private final @Nullable String idHeader;
 
     private final Object lock = new Object();
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
@@ -170,7 +177,9 @@ public final class KafkaDeliveryFlux extends Flux<Delivery> {
         int maxInFlight,
         int maxUncommitted,
         Scheduler timer,
-        SourceCounters counters) {
+        SourceCounters counters,
+        @Nullable String idHeader) {
+      this.idHeader = idHeader;
       this.actual = actual;
       this.maxInFlight = maxInFlight;
       this.maxUncommitted = maxUncommitted;
@@ -276,7 +285,7 @@ public final class KafkaDeliveryFlux extends Flux<Delivery> {
 
       @Override
       public void onNext(ReceiverRecord<byte[], byte[]> record) {
-        Envelope envelope = KafkaEnvelopes.toEnvelope(record, false);
+        Envelope envelope = KafkaEnvelopes.toEnvelope(record, false, idHeader);
         TopicPartition tp = record.receiverOffset().topicPartition();
         IllegalStateException failure = null;
         synchronized (lock) {

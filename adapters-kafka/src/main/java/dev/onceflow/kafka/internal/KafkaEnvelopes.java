@@ -13,6 +13,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
+import org.jspecify.annotations.Nullable;
 
 /** Maps Kafka records to envelopes and headers back, following {@link HeaderConvention}. */
 public final class KafkaEnvelopes {
@@ -26,11 +27,15 @@ public final class KafkaEnvelopes {
    * onceflow-key} header the record key (UTF-8) is the entity key; without an {@code
    * onceflow-timestamp} header a producer (CreateTime) timestamp is the timestamp; a null value is
    * an empty payload. The attempt is 0: Kafka does not count deliveries.
+   *
+   * @param idHeader the header that carries the message id before the convention's, or null; see
+   *     {@link HeaderConvention#messageId}
    */
-  public static Envelope toEnvelope(ConsumerRecord<byte[], byte[]> record, boolean redelivered) {
+  public static Envelope toEnvelope(
+      ConsumerRecord<byte[], byte[]> record, boolean redelivered, @Nullable String idHeader) {
     Map<String, String> headers = headers(record.headers());
     Envelope.Builder b = Envelope.builder();
-    HeaderConvention.apply(b, headers);
+    HeaderConvention.apply(b, headers, idHeader);
     String keyHeader = headers.get(HeaderConvention.ENTITY_KEY);
     if ((keyHeader == null || keyHeader.isBlank()) && record.key() != null) {
       b.entityKey(new String(record.key(), StandardCharsets.UTF_8));

@@ -1,5 +1,7 @@
 package dev.onceflow.kafka.internal;
 
+import dev.onceflow.core.Check;
+import dev.onceflow.kafka.KafkaOperationException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -36,7 +38,7 @@ public final class Producers {
    * @throws IllegalArgumentException when onceflow manages the property
    */
   public static void checkProperty(String name, Object value) {
-    Objects.requireNonNull(name, "name");
+    Check.notBlank(name, "name");
     Objects.requireNonNull(value, "value");
     if (MANAGED.contains(name)) {
       throw new IllegalArgumentException(
@@ -69,10 +71,15 @@ public final class Producers {
 
   /**
    * Sends one record; completes with its metadata once the broker acknowledged it (acks=all), or
-   * errors with the send's exception. Each subscription sends the record again.
+   * errors with a {@link KafkaOperationException} whose cause is the send's exception. Each
+   * subscription sends the record again.
+   *
+   * @param messageId the record's onceflow message id, for the error; null when it has none
    */
   public static Mono<RecordMetadata> send(
-      KafkaSender<byte[], byte[]> sender, ProducerRecord<byte[], byte[]> record) {
+      KafkaSender<byte[], byte[]> sender,
+      ProducerRecord<byte[], byte[]> record,
+      @Nullable String messageId) {
     return sender
         .send(Mono.just(SenderRecord.create(record, (Void) null)))
         .next()
@@ -93,6 +100,15 @@ public final class Producers {
             Mono.error(
                 () ->
                     new IllegalStateException(
-                        "send to '" + record.topic() + "' completed without a result")));
+                        "send to '" + record.topic() + "' completed without a result")))
+        .onErrorMap(
+            e -> !(e instanceof KafkaOperationException),
+            e ->
+                new KafkaOperationException(
+                    KafkaOperationException.SEND,
+                    record.topic(),
+                    messageId,
+                    "the broker did not acknowledge the record: " + e,
+                    e));
   }
 }

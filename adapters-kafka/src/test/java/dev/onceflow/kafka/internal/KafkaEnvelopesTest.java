@@ -41,7 +41,7 @@ class KafkaEnvelopesTest {
 
     Envelope e =
         KafkaEnvelopes.toEnvelope(
-            record(utf8("record-key"), utf8("{}"), h, 5L, TimestampType.CREATE_TIME), false);
+            record(utf8("record-key"), utf8("{}"), h, 5L, TimestampType.CREATE_TIME), false, null);
 
     assertThat(e.messageId()).isEqualTo("m-1");
     assertThat(e.entityKey()).as("the header wins over the record key").isEqualTo("customer-7");
@@ -66,7 +66,9 @@ class KafkaEnvelopesTest {
   void withoutConventionHeadersTheRecordKeyAndCreateTimeAreUsedAndThereIsNoId() {
     Envelope e =
         KafkaEnvelopes.toEnvelope(
-            record(utf8("k"), null, new RecordHeaders(), 1_000L, TimestampType.CREATE_TIME), true);
+            record(utf8("k"), null, new RecordHeaders(), 1_000L, TimestampType.CREATE_TIME),
+            true,
+            null);
 
     assertThat(e.messageId()).isNull();
     assertThat(e.entityKey()).isEqualTo("k");
@@ -82,12 +84,40 @@ class KafkaEnvelopesTest {
     h.add(HeaderConvention.SEQUENCE, utf8("not-a-number"));
     Envelope e =
         KafkaEnvelopes.toEnvelope(
-            record(null, utf8("x"), h, 1_000L, TimestampType.LOG_APPEND_TIME), false);
+            record(null, utf8("x"), h, 1_000L, TimestampType.LOG_APPEND_TIME), false, null);
 
     assertThat(e.timestamp()).isNull();
     assertThat(e.entityKey()).isNull();
     assertThat(e.sequence()).isNull();
     assertThat(e.malformation()).contains(HeaderConvention.SEQUENCE);
+  }
+
+  @Test
+  void theIdComesFromTheConfiguredHeaderThenOnceflowIdThenTheCloudEventsId() {
+    RecordHeaders cloud = new RecordHeaders();
+    cloud.add("ce_id", utf8("evt-1"));
+    cloud.add("ce_source", utf8("/billing"));
+    assertThat(
+            KafkaEnvelopes.toEnvelope(
+                    record(null, utf8("x"), cloud, 1L, TimestampType.CREATE_TIME), false, null)
+                .messageId())
+        .isEqualTo("evt-1");
+
+    RecordHeaders custom = new RecordHeaders();
+    custom.add("X-Message-Id", utf8("custom-1"));
+    custom.add(HeaderConvention.MESSAGE_ID, utf8("m-1"));
+    assertThat(
+            KafkaEnvelopes.toEnvelope(
+                    record(null, utf8("x"), custom, 1L, TimestampType.CREATE_TIME),
+                    false,
+                    "X-Message-Id")
+                .messageId())
+        .isEqualTo("custom-1");
+    assertThat(
+            KafkaEnvelopes.toEnvelope(
+                    record(null, utf8("x"), custom, 1L, TimestampType.CREATE_TIME), false, null)
+                .messageId())
+        .isEqualTo("m-1");
   }
 
   @Test

@@ -35,18 +35,24 @@ public final class AmqpMessages {
   private AmqpMessages() {}
 
   /**
-   * The envelope of a received message. Message id: the {@code message-id} property, else the
-   * {@code onceflow-id} header. Correlation id: the {@code correlation-id} property, else the
+   * The envelope of a received message. Message id: the configured id header, else the {@code
+   * onceflow-id} header, else a CloudEvents id header ({@link HeaderConvention#messageId}), else
+   * the {@code message-id} property. Correlation id: the {@code correlation-id} property, else the
    * {@code onceflow-correlation-id} header. Timestamp: the {@code onceflow-timestamp} header
    * (millisecond precision) when it parses, else the {@code timestamp} property (second precision).
    * Every other field comes from the headers through {@link HeaderConvention#apply}.
+   *
+   * @param idHeader the header that carries the message id first, or null
    */
-  public static Envelope toEnvelope(Message message, String queue, String receipt) {
+  public static Envelope toEnvelope(
+      Message message, String queue, String receipt, @Nullable String idHeader) {
     MessageProperties p = message.getMessageProperties();
     Map<String, String> headers = stringHeaders(p.getHeaders());
     Envelope.Builder b = Envelope.builder();
-    HeaderConvention.apply(b, headers);
-    if (p.getMessageId() != null && !p.getMessageId().isBlank()) {
+    HeaderConvention.apply(b, headers, idHeader);
+    if (HeaderConvention.messageId(headers, idHeader) == null
+        && p.getMessageId() != null
+        && !p.getMessageId().isBlank()) {
       b.messageId(p.getMessageId());
     }
     if (p.getCorrelationId() != null && !p.getCorrelationId().isBlank()) {

@@ -1,10 +1,11 @@
 package dev.onceflow.rabbitmq.internal;
 
-import dev.onceflow.rabbitmq.RabbitPublishException;
+import dev.onceflow.rabbitmq.RabbitOperationException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.ReturnedMessage;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
@@ -16,7 +17,8 @@ import reactor.core.scheduler.Scheduler;
 /**
  * Publishes with correlated publisher confirms and mandatory routing: the returned {@code Mono}
  * completes only after the broker confirmed (acked) the message and did not return it as
- * unroutable. The blocking {@code basic.publish} runs on the given scheduler.
+ * unroutable, and errors with a {@link RabbitOperationException} otherwise. The blocking {@code
+ * basic.publish} runs on the given scheduler.
  */
 public final class ConfirmedPublisher {
 
@@ -25,11 +27,7 @@ public final class ConfirmedPublisher {
   private final Scheduler scheduler;
 
   public ConfirmedPublisher(ConnectionFactory cf, Duration confirmTimeout, Scheduler scheduler) {
-    if (!Connections.confirmsEnabled(cf)) {
-      throw new IllegalArgumentException(
-          "publishing with confirms needs a connection factory with"
-              + " setPublisherConfirmType(ConfirmType.CORRELATED) and setPublisherReturns(true)");
-    }
+    Connections.requireConfirms(cf, "publishing with confirms");
     this.template = new RabbitTemplate(cf);
     this.template.setMandatory(true);
     // A separate connection, so that broker flow control on publishes never blocks consumers.
@@ -38,8 +36,14 @@ public final class ConfirmedPublisher {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
   }
 
+  /** The template, for passive checks of the topology on the same connection factory. */
+  public RabbitTemplate template() {
+    return template;
+  }
+
   /** Sends {@code message}; each subscription sends it again (so a retry re-sends). */
   public Mono<Void> send(String exchange, String routingKey, Message message) {
+    @Nullable String id = message.getMessageProperties().getMessageId();
     return Mono.defer(
             () -> {
               CorrelationData correlation = new CorrelationData(UUID.randomUUID().toString());
@@ -49,65 +53,43 @@ public final class ConfirmedPublisher {
                       confirmTimeout,
                       Mono.error(
                           () ->
-                              new RabbitPublishException(
-                                  "no publisher confirm within "
-                                      + confirmTimeout
-                                      + " for a message to exchange '"
-                                      + exchange
-                                      + "' with routing key '"
-                                      + routingKey
-                                      + "'",
+                              RabbitOperationException.publish(
                                   exchange,
                                   routingKey,
+                                  id,
+                                  "no publisher confirm within " + confirmTimeout,
                                   new TimeoutException())))
                   .flatMap(
                       confirm -> {
                         if (!confirm.ack()) {
                           return Mono.error(
-                              new RabbitPublishException(
-                                  "the broker nacked a message to exchange '"
-                                      + exchange
-                                      + "' with routing key '"
-                                      + routingKey
-                                      + "': "
-                                      + confirm.reason(),
+                              RabbitOperationException.publish(
                                   exchange,
                                   routingKey,
+                                  id,
+                                  "the broker nacked it: " + confirm.reason(),
                                   null));
                         }
                         ReturnedMessage returned = correlation.getReturned();
                         if (returned != null) {
                           return Mono.error(
-                              new RabbitPublishException(
-                                  "the broker returned a message to exchange '"
-                                      + exchange
-                                      + "' with routing key '"
-                                      + routingKey
-                                      + "' as unroutable ("
+                              RabbitOperationException.publish(
+                                  exchange,
+                                  routingKey,
+                                  id,
+                                  "the broker returned it as unroutable ("
                                       + returned.getReplyCode()
                                       + " "
                                       + returned.getReplyText()
                                       + "): no queue is bound for it",
-                                  exchange,
-                                  routingKey,
                                   null));
                         }
                         return Mono.<Void>empty();
                       });
             })
         .onErrorMap(
-            e -> !(e instanceof RabbitPublishException),
-            e ->
-                new RabbitPublishException(
-                    "publishing to exchange '"
-                        + exchange
-                        + "' with routing key '"
-                        + routingKey
-                        + "' failed: "
-                        + e,
-                    exchange,
-                    routingKey,
-                    e))
+            e -> !(e instanceof RabbitOperationException),
+            e -> RabbitOperationException.publish(exchange, routingKey, id, e.toString(), e))
         .subscribeOn(scheduler);
   }
 }

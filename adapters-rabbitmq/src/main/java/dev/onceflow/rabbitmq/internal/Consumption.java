@@ -3,7 +3,7 @@ package dev.onceflow.rabbitmq.internal;
 import com.rabbitmq.client.Channel;
 import dev.onceflow.core.Delivery;
 import dev.onceflow.core.Envelope;
-import dev.onceflow.rabbitmq.RabbitSettleException;
+import dev.onceflow.rabbitmq.RabbitOperationException;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -21,11 +21,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
-import org.springframework.amqp.core.Queue;
-import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ChannelProxy;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
-import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.amqp.rabbit.listener.DirectMessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.api.ChannelAwareMessageListener;
 import reactor.core.Disposable;
@@ -63,6 +60,7 @@ public final class Consumption implements ChannelAwareMessageListener {
   private final Duration confirmTimeout;
   private final Duration recoveryInterval;
   private final Scheduler scheduler;
+  private final @Nullable String idHeader;
   private final FluxSink<Delivery> sink;
   private final ConcurrentMap<String, RabbitDelivery> inFlight;
   private final LinkedBlockingQueue<RabbitDelivery> buffer;
@@ -70,7 +68,7 @@ public final class Consumption implements ChannelAwareMessageListener {
   private final Disposable.Composite timers = Disposables.composite();
   private final Object lifecycle = new Object();
   private volatile boolean closed;
-  private @Nullable CachingConnectionFactory ownedConnectionFactory;
+  private Connections.@Nullable Owned ownedConnectionFactory;
   private @Nullable DirectMessageListenerContainer container;
   private volatile @Nullable ConfirmedPublisher retryPublisher;
 
@@ -88,7 +86,8 @@ public final class Consumption implements ChannelAwareMessageListener {
       boolean holdDelays,
       Duration confirmTimeout,
       Duration recoveryInterval,
-      Scheduler scheduler) {}
+      Scheduler scheduler,
+      @Nullable String idHeader) {}
 
   public Consumption(
       Settings s, FluxSink<Delivery> sink, ConcurrentMap<String, RabbitDelivery> inFlight) {
@@ -105,6 +104,7 @@ public final class Consumption implements ChannelAwareMessageListener {
     this.confirmTimeout = s.confirmTimeout();
     this.recoveryInterval = s.recoveryInterval();
     this.scheduler = s.scheduler();
+    this.idHeader = s.idHeader();
     this.sink = Objects.requireNonNull(sink, "sink");
     this.inFlight = Objects.requireNonNull(inFlight, "inFlight");
     // Linked, not array-backed: the bound can be large (65535 x 1000) but is rarely reached.
@@ -123,25 +123,22 @@ public final class Consumption implements ChannelAwareMessageListener {
         }
         ConnectionFactory cf = givenConnectionFactory;
         if (cf == null) {
-          cf = Connections.fromUri(Objects.requireNonNull(uri), sourceName);
-          ownedConnectionFactory = (CachingConnectionFactory) cf;
+          Connections.Owned own = Connections.fromUri(Objects.requireNonNull(uri), sourceName);
+          ownedConnectionFactory = own;
+          cf = own.factory();
         }
-        RabbitAdmin admin = new RabbitAdmin(cf);
         if (declareQueue) {
-          admin.declareQueue(new Queue(queue, true, false, false, new HashMap<>(queueArguments)));
-        } else if (admin.getQueueProperties(queue) == null) {
-          throw new IllegalStateException(
-              "RabbitMQ queue '"
-                  + queue
-                  + "' does not exist: declare it, or set declareQueue(true) on"
-                  + " RabbitSourceOptions");
+          Topology.declareQueue(cf, queue, queueArguments);
+        } else {
+          Topology.requireQueue(
+              cf, queue, "declare it, or set declareQueue(true) on RabbitSourceOptions");
         }
         String rq = retryQueue;
         if (rq != null) {
           Map<String, Object> args = new HashMap<>();
           args.put("x-dead-letter-exchange", "");
           args.put("x-dead-letter-routing-key", queue);
-          admin.declareQueue(new Queue(rq, true, false, false, args));
+          Topology.declareQueue(cf, rq, args);
           retryPublisher = new ConfirmedPublisher(cf, confirmTimeout, scheduler);
         }
         DirectMessageListenerContainer c = new DirectMessageListenerContainer(cf);
@@ -186,10 +183,10 @@ public final class Consumption implements ChannelAwareMessageListener {
       }
       buffer.clear();
       inFlight.values().removeIf(d -> d.consumption() == this);
-      CachingConnectionFactory owned = ownedConnectionFactory;
+      Connections.Owned owned = ownedConnectionFactory;
       ownedConnectionFactory = null;
       if (owned != null) {
-        Connections.destroyQuietly(owned);
+        owned.close();
       }
     }
     log.debug("{} closed", sourceName);
@@ -205,7 +202,7 @@ public final class Consumption implements ChannelAwareMessageListener {
     MessageProperties p = message.getMessageProperties();
     long tag = p.getDeliveryTag();
     String receipt = tag + "@" + p.getConsumerTag();
-    Envelope envelope = AmqpMessages.toEnvelope(message, queue, receipt);
+    Envelope envelope = AmqpMessages.toEnvelope(message, queue, receipt, idHeader);
     RabbitDelivery d = new RabbitDelivery(this, target, tag, receipt, message, envelope);
     if (!buffer.offer(d)) {
       buffer.removeIf(x -> !x.channel().isOpen());
@@ -260,7 +257,8 @@ public final class Consumption implements ChannelAwareMessageListener {
                   d.channel().basicAck(d.deliveryTag(), false);
                 }
               } catch (IOException | RuntimeException e) {
-                throw settleFailed(d, reject ? "reject (to the dead-letter exchange)" : "ack", e);
+                throw settleFailed(
+                    d, reject ? RabbitOperationException.REJECT : RabbitOperationException.ACK, e);
               }
             })
         .subscribeOn(scheduler);
@@ -286,12 +284,14 @@ public final class Consumption implements ChannelAwareMessageListener {
                         } catch (IOException | RuntimeException e) {
                           // The copy is in the retry queue and the original comes back: a
                           // duplicate, which deduplication absorbs. Nothing is lost.
-                          throw settleFailed(d, "ack after the retry-queue republish", e);
+                          throw settleFailed(d, RabbitOperationException.ACK, e);
                         }
                       })
                   .subscribeOn(scheduler))
           .onErrorResume(
-              e -> !(e instanceof RabbitSettleException),
+              e ->
+                  !(e instanceof RabbitOperationException r)
+                      || RabbitOperationException.PUBLISH.equals(r.operation()),
               e -> {
                 log.warn(
                     "{}: republishing to retry queue '{}' failed ({}); requeueing at once",
@@ -329,7 +329,7 @@ public final class Consumption implements ChannelAwareMessageListener {
     try {
       d.channel().basicNack(d.deliveryTag(), false, true);
     } catch (IOException | RuntimeException e) {
-      throw settleFailed(d, "requeue", e);
+      throw settleFailed(d, RabbitOperationException.REQUEUE, e);
     }
   }
 
@@ -344,17 +344,18 @@ public final class Consumption implements ChannelAwareMessageListener {
     }
   }
 
-  private RabbitSettleException settleFailed(RabbitDelivery d, String what, Exception e) {
-    return new RabbitSettleException(
-        sourceName
-            + ": "
-            + what
-            + " of delivery "
-            + d.receipt()
-            + " failed (the broker redelivers it once its channel is closed): "
-            + e,
+  private RabbitOperationException settleFailed(RabbitDelivery d, String operation, Exception e) {
+    return RabbitOperationException.settle(
+        operation,
         queue,
         d.deliveryTag(),
+        d.envelope().messageId(),
+        "delivery "
+            + d.receipt()
+            + " of "
+            + sourceName
+            + " could not be settled (the broker redelivers it once its channel is closed): "
+            + e,
         e);
   }
 }

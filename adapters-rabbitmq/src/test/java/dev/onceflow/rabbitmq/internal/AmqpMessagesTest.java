@@ -23,12 +23,31 @@ class AmqpMessagesTest {
   }
 
   @Test
-  void messageIdPropertyWinsOverTheHeader() {
+  void theConventionHeaderWinsOverTheMessageIdProperty() {
     MessageProperties p = new MessageProperties();
     p.setMessageId("from-property");
     p.setHeader(HeaderConvention.MESSAGE_ID, "from-header");
-    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@ctag");
-    assertThat(e.messageId()).isEqualTo("from-property");
+    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@ctag", null);
+    assertThat(e.messageId()).isEqualTo("from-header");
+  }
+
+  @Test
+  void idOrderIsConfiguredHeaderThenOnceflowIdThenCloudEventsThenTheProperty() {
+    MessageProperties p = new MessageProperties();
+    p.setMessageId("random-per-send");
+    p.setHeader("cloudEvents:id", "evt-1");
+    assertThat(AmqpMessages.toEnvelope(message(p), "q", "1@c", null).messageId())
+        .as("a CloudEvents id wins over a message-id property, which some clients make per send")
+        .isEqualTo("evt-1");
+    p.setHeader("X-Message-Id", LongStringHelper.asLongString("custom-1"));
+    assertThat(AmqpMessages.toEnvelope(message(p), "q", "1@c", "X-Message-Id").messageId())
+        .isEqualTo("custom-1");
+
+    MessageProperties onlyProperty = new MessageProperties();
+    onlyProperty.setMessageId("prop-1");
+    assertThat(
+            AmqpMessages.toEnvelope(message(onlyProperty), "q", "1@c", "X-Message-Id").messageId())
+        .isEqualTo("prop-1");
   }
 
   @Test
@@ -36,7 +55,7 @@ class AmqpMessagesTest {
     MessageProperties p = new MessageProperties();
     p.setHeader(HeaderConvention.MESSAGE_ID, "from-header");
     p.setHeader(HeaderConvention.CORRELATION_ID, "corr-header");
-    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@ctag");
+    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@ctag", null);
     assertThat(e.messageId()).isEqualTo("from-header");
     assertThat(e.correlationId()).isEqualTo("corr-header");
   }
@@ -54,7 +73,7 @@ class AmqpMessagesTest {
     p.setHeader("custom", "v");
     p.setHeader("x-death", List.of(Map.of("count", 1L)));
     p.setHeader("spring_returned_message_correlation", "abc");
-    Envelope e = AmqpMessages.toEnvelope(message(p), "orders", "5@ctag");
+    Envelope e = AmqpMessages.toEnvelope(message(p), "orders", "5@ctag", null);
     assertThat(e.correlationId()).isEqualTo("c1");
     assertThat(e.timestamp()).isEqualTo(Instant.parse("2026-01-02T03:04:05Z"));
     assertThat(e.entityKey()).isEqualTo("order-7");
@@ -77,7 +96,7 @@ class AmqpMessagesTest {
     MessageProperties p = new MessageProperties();
     p.setTimestamp(Date.from(Instant.parse("2026-01-02T03:04:05Z")));
     p.setHeader(HeaderConvention.TIMESTAMP, "2026-01-02T03:04:05.678Z");
-    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@c");
+    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@c", null);
     assertThat(e.timestamp()).isEqualTo(Instant.parse("2026-01-02T03:04:05.678Z"));
   }
 
@@ -86,7 +105,7 @@ class AmqpMessagesTest {
     MessageProperties p = new MessageProperties();
     p.setMessageId("m");
     p.setHeader(HeaderConvention.SEQUENCE, "twelve");
-    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@c");
+    Envelope e = AmqpMessages.toEnvelope(message(p), "q", "1@c", null);
     assertThat(e.sequence()).isNull();
     assertThat(e.malformation()).contains("onceflow-sequence");
   }

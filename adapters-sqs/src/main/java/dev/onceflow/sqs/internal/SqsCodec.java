@@ -142,18 +142,20 @@ public final class SqsCodec {
 
   /** Whether a header can travel as an attribute of its own. */
   static boolean eligible(String name, String value) {
-    if (name.equals(PACKED_HEADERS) || !ATTRIBUTE_NAME.matcher(name).matches()) {
+    return !name.equals(PACKED_HEADERS) && validName(name) && !value.isEmpty() && validText(value);
+  }
+
+  /** Whether SQS accepts {@code name} as a message attribute name. */
+  static boolean validName(String name) {
+    if (!ATTRIBUTE_NAME.matcher(name).matches()) {
       return false;
     }
     String lower = name.toLowerCase(java.util.Locale.ROOT);
-    if (lower.startsWith("aws.")
+    return !(lower.startsWith("aws.")
         || lower.startsWith("amazon.")
         || name.startsWith(".")
         || name.endsWith(".")
-        || name.contains("..")) {
-      return false;
-    }
-    return !value.isEmpty() && validText(value);
+        || name.contains(".."));
   }
 
   /** Whether every character is one SQS accepts in bodies and attribute values. */

@@ -1,6 +1,7 @@
 /**
- * Internals of the SQS adapter: the attribute codec, the delete batcher and the per-subscription
- * receive loop. Not an API: anything here may change without notice.
+ * Internals of the SQS adapter: the attribute codec, the message mapping, the per-subscription
+ * receive loop, the delete batcher, the sender and the reading of SDK errors. Not an API: anything
+ * here may change without notice.
  */
 @NullMarked
 package dev.onceflow.sqs.internal;

@@ -1,13 +1,16 @@
-package dev.onceflow.sqs;
+package dev.onceflow.sqs.internal;
 
 import dev.onceflow.core.Delivery;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.HeaderConvention;
-import dev.onceflow.sqs.internal.SqsCodec;
+import dev.onceflow.sqs.SqsOperationException;
+import dev.onceflow.sqs.SqsSourceOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -32,10 +35,10 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 
 /**
- * The receive loop of one subscription of an {@link SqsSource}: demand accounting, receives, the
+ * The receive loop of one subscription of an {@code SqsSource}: demand accounting, receives, the
  * visibility heartbeat and settlement. Thread-safe; every call into SQS is asynchronous.
  */
-final class SqsReceiver {
+public final class SqsReceiver {
 
   private static final Logger log = LoggerFactory.getLogger(SqsReceiver.class);
   private static final int MAX_PER_RECEIVE = 10;
@@ -78,25 +81,12 @@ final class SqsReceiver {
     }
   }
 
-  SqsReceiver(SqsSourceOptions options, String queueName, FluxSink<Delivery> sink) {
+  public SqsReceiver(SqsSourceOptions options, String queueName, FluxSink<Delivery> sink) {
     this.options = options;
     this.client = options.client();
     this.queueName = queueName;
     this.sink = sink;
-    this.messageAttributeNames =
-        options.effectiveMessageAttributeNames(
-            List.of(
-                HeaderConvention.MESSAGE_ID,
-                HeaderConvention.ENTITY_KEY,
-                HeaderConvention.CORRELATION_ID,
-                HeaderConvention.CAUSATION_ID,
-                HeaderConvention.PRODUCER_ID,
-                HeaderConvention.SEQUENCE,
-                HeaderConvention.VERSION,
-                HeaderConvention.TIMESTAMP,
-                HeaderConvention.REDRIVE,
-                SqsCodec.PACKED_HEADERS,
-                SqsCodec.BODY_ENCODING));
+    this.messageAttributeNames = messageAttributeNames(options);
     List<MessageSystemAttributeName> system = new ArrayList<>();
     system.add(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT);
     system.add(MessageSystemAttributeName.MESSAGE_GROUP_ID);
@@ -106,10 +96,33 @@ final class SqsReceiver {
       }
     }
     this.systemAttributeNames = List.copyOf(system);
-    this.visibilitySeconds = SqsSource.visibilitySeconds(options.visibilityTimeout());
+    this.visibilitySeconds = SqsMessages.visibilitySeconds(options.visibilityTimeout());
   }
 
-  void start() {
+  /**
+   * The attribute names a receive asks for: the user's, plus those the source needs (convention, id
+   * header, CloudEvents ids, packing) unless the user's already ask for all.
+   */
+  static List<String> messageAttributeNames(SqsSourceOptions options) {
+    List<String> asked = options.messageAttributeNames();
+    if (asked.stream().anyMatch(n -> n.equalsIgnoreCase("All") || n.equals(".*"))) {
+      return asked;
+    }
+    Set<String> names = new LinkedHashSet<>(asked);
+    names.addAll(HeaderConvention.ALL);
+    names.add(SqsCodec.PACKED_HEADERS);
+    names.add(SqsCodec.BODY_ENCODING);
+    String idHeader = options.idHeader();
+    if (idHeader != null) {
+      names.add(idHeader);
+    }
+    names.addAll(HeaderConvention.CLOUDEVENTS_ID_HEADERS);
+    names.removeIf(n -> !SqsMessages.validAttributeName(n));
+    return List.copyOf(names);
+  }
+
+  /** Starts receiving: looks the queue URL up if needed, then receives on demand. */
+  public void start() {
     sink.onRequest(n -> drain());
     sink.onDispose(this::cancel);
     String url = options.queueUrl();
@@ -129,17 +142,10 @@ final class SqsReceiver {
     lookup.whenComplete(
         (u, error) -> {
           if (error != null) {
-            Throwable cause = SqsSource.unwrap(error);
+            Throwable cause = SqsErrors.unwrap(error);
             if (!cancelled()) {
               sink.error(
-                  new SqsOperationException(
-                      "get-queue-url",
-                      queueName,
-                      null,
-                      SqsSource.errorCode(cause),
-                      SqsSource.isSenderFault(cause),
-                      SqsSource.describe(cause),
-                      cause));
+                  SqsErrors.failure(SqsOperationException.GET_QUEUE_URL, queueName, null, cause));
             }
             return;
           }
@@ -228,8 +234,8 @@ final class SqsReceiver {
       late = cancelled;
       if (!late) {
         if (error != null) {
-          Throwable cause = SqsSource.unwrap(error);
-          if (SqsSource.isSenderFault(cause)) {
+          Throwable cause = SqsErrors.unwrap(error);
+          if (SqsErrors.isSenderFault(cause)) {
             fatal = cause;
             cancelled = true;
           } else {
@@ -248,15 +254,7 @@ final class SqsReceiver {
       return;
     }
     if (fatal != null) {
-      sink.error(
-          new SqsOperationException(
-              "receive",
-              queueName,
-              null,
-              SqsSource.errorCode(fatal),
-              SqsSource.isSenderFault(fatal),
-              SqsSource.describe(fatal),
-              fatal));
+      sink.error(SqsErrors.failure(SqsOperationException.RECEIVE, queueName, null, fatal));
       return;
     }
     for (int i = 0; i < messages.size(); i++) {
@@ -274,7 +272,8 @@ final class SqsReceiver {
   }
 
   private Delivery delivery(Message m, long now) {
-    Envelope envelope = SqsSource.toEnvelope(m, queueName, options.systemAttributeNames());
+    Envelope envelope =
+        SqsMessages.toEnvelope(m, queueName, options.systemAttributeNames(), options.idHeader());
     Tracked t = new Tracked(m.receiptHandle(), m.messageId(), now);
     tracked.put(m.receiptHandle(), t);
     DeleteBatcher d = deleter;
@@ -302,7 +301,7 @@ final class SqsReceiver {
   }
 
   private Mono<Void> changeVisibility(Tracked t, Duration delay) {
-    int seconds = SqsSource.visibilitySeconds(delay);
+    int seconds = SqsMessages.visibilitySeconds(delay);
     return Mono.fromFuture(
             () ->
                 call(
@@ -314,18 +313,9 @@ final class SqsReceiver {
                                 .visibilityTimeout(seconds)
                                 .build())))
         .onErrorMap(
-            e -> !(e instanceof SqsOperationException),
-            e -> {
-              Throwable cause = SqsSource.unwrap(e);
-              return new SqsOperationException(
-                  "change-visibility",
-                  queueName,
-                  t.messageId,
-                  SqsSource.errorCode(cause),
-                  SqsSource.isSenderFault(cause),
-                  SqsSource.describe(cause),
-                  cause);
-            })
+            e ->
+                SqsErrors.failure(
+                    SqsOperationException.CHANGE_VISIBILITY, queueName, t.messageId, e))
         .then();
   }
 
@@ -373,7 +363,7 @@ final class SqsReceiver {
                 "SQS visibility heartbeat of {} message(s) on '{}' failed: {}",
                 batch.size(),
                 queueName,
-                SqsSource.describe(SqsSource.unwrap(error)));
+                SqsErrors.describe(SqsErrors.unwrap(error)));
             return;
           }
           for (BatchResultErrorEntry failed : response.failed()) {
@@ -441,7 +431,7 @@ final class SqsReceiver {
         queueName,
         failures,
         ms,
-        SqsSource.describe(cause));
+        SqsErrors.describe(cause));
     try {
       backoff =
           options

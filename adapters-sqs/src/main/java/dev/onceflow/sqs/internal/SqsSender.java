@@ -1,9 +1,12 @@
-package dev.onceflow.sqs;
+package dev.onceflow.sqs.internal;
 
-import dev.onceflow.sqs.internal.SqsCodec;
+import dev.onceflow.sqs.SqsOperationException;
+import dev.onceflow.sqs.SqsPublishResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -11,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
@@ -25,13 +29,13 @@ import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
  * ({@code SendMessageBatch}), retrying failed lines. Every call is made when the returned {@code
  * Mono} is subscribed, and again on resubscription.
  */
-final class SqsSender {
+public final class SqsSender {
 
   private static final Logger log = LoggerFactory.getLogger(SqsSender.class);
   private static final Duration RETRY_BACKOFF = Duration.ofMillis(100);
 
-  /** A message ready for the wire. */
-  record Outgoing(
+  /** A message ready for the wire; {@code id} is its onceflow message id. */
+  public record Outgoing(
       String id,
       String body,
       Map<String, MessageAttributeValue> attributes,
@@ -43,19 +47,19 @@ final class SqsSender {
   private final String queueName;
   private final int attempts;
 
-  SqsSender(SqsAsyncClient client, String queueUrl, int attempts) {
+  public SqsSender(SqsAsyncClient client, String queueUrl, int attempts) {
     this.client = client;
     this.queueUrl = queueUrl;
-    this.queueName = SqsSource.queueNameOf(queueUrl);
+    this.queueName = SqsMessages.queueNameOf(queueUrl);
     this.attempts = attempts;
   }
 
-  String queueName() {
+  public String queueName() {
     return queueName;
   }
 
-  /** Sends one message; completes with SQS's message id once SQS accepted it. */
-  Mono<String> send(Outgoing o) {
+  /** Sends one message; completes once SQS accepted it. */
+  public Mono<SqsPublishResult> send(Outgoing o) {
     SendMessageRequest request =
         SendMessageRequest.builder()
             .queueUrl(queueUrl)
@@ -65,27 +69,45 @@ final class SqsSender {
             .messageDeduplicationId(o.deduplicationId())
             .build();
     return Mono.fromFuture(() -> client.sendMessage(request))
-        .map(r -> r.messageId())
+        .map(r -> new SqsPublishResult(queueUrl, o.id(), r.messageId(), r.sequenceNumber()))
         .retryWhen(
-            reactor.util.retry.Retry.backoff(attempts - 1L, RETRY_BACKOFF)
-                .filter(e -> !SqsSource.isSenderFault(SqsSource.unwrap(e)))
+            Retry.backoff(attempts - 1L, RETRY_BACKOFF)
+                .filter(e -> !SqsErrors.isSenderFault(SqsErrors.unwrap(e)))
                 .onRetryExhaustedThrow((spec, signal) -> signal.failure()))
-        .onErrorMap(e -> !(e instanceof SqsOperationException), e -> failure(o, e));
+        .onErrorMap(
+            e -> !(e instanceof SqsOperationException),
+            e -> SqsErrors.failure(SqsOperationException.SEND, queueName, o.id(), e));
   }
 
   /**
-   * Sends messages in batches of up to 10, {@code concurrency} batches at a time; completes once
-   * SQS accepted every one, or errors with the first message that failed for good.
+   * Sends messages in batches of up to 10, {@code concurrency} batches at a time; completes with
+   * their results, in order, once SQS accepted every one, or errors with the first message that
+   * failed for good.
    */
-  Mono<Void> sendAll(List<Outgoing> messages, int concurrency) {
+  public Mono<List<SqsPublishResult>> sendAll(List<Outgoing> messages, int concurrency) {
     List<List<Outgoing>> batches = new ArrayList<>();
     for (int i = 0; i < messages.size(); i += 10) {
       batches.add(messages.subList(i, Math.min(messages.size(), i + 10)));
     }
-    return Flux.fromIterable(batches).flatMap(b -> sendBatch(b, 1), concurrency).then();
+    return Flux.fromIterable(batches)
+        .flatMapSequential(
+            batch ->
+                sendBatch(batch, 1)
+                    .map(
+                        done -> {
+                          List<SqsPublishResult> inOrder = new ArrayList<>(batch.size());
+                          for (Outgoing o : batch) {
+                            inOrder.add(done.get(o));
+                          }
+                          return inOrder;
+                        }),
+            concurrency)
+        .flatMapIterable(results -> results)
+        .collectList();
   }
 
-  private Mono<Void> sendBatch(List<Outgoing> batch, int attempt) {
+  /** Sends a batch; its result per message, by identity (the same message may be sent twice). */
+  private Mono<Map<Outgoing, SqsPublishResult>> sendBatch(List<Outgoing> batch, int attempt) {
     return Mono.defer(
         () -> {
           List<SendMessageBatchRequestEntry> entries = new ArrayList<>(batch.size());
@@ -106,29 +128,39 @@ final class SqsSender {
           SendMessageBatchRequest request =
               SendMessageBatchRequest.builder().queueUrl(queueUrl).entries(entries).build();
           return Mono.fromFuture(() -> client.sendMessageBatch(request))
+              .flatMap(response -> retryFailedLines(response, byLine, attempt))
               .onErrorResume(
+                  e -> !(e instanceof SqsOperationException),
                   e -> {
-                    Throwable cause = SqsSource.unwrap(e);
-                    String code = SqsSource.errorCode(cause);
+                    Throwable cause = SqsErrors.unwrap(e);
+                    String code = SqsErrors.errorCode(cause);
                     if (code != null && code.endsWith("BatchRequestTooLong")) {
                       // Too large together: each on its own.
-                      return Flux.fromIterable(batch).concatMap(this::send).then(Mono.empty());
+                      return Flux.fromIterable(batch)
+                          .concatMap(o -> send(o).map(r -> Map.entry(o, r)))
+                          .collect(
+                              IdentityHashMap::new,
+                              (m, entry) -> m.put(entry.getKey(), entry.getValue()));
                     }
-                    if (!SqsSource.isSenderFault(cause) && attempt < attempts) {
+                    if (!SqsErrors.isSenderFault(cause) && attempt < attempts) {
                       return Mono.delay(RETRY_BACKOFF.multipliedBy(attempt))
-                          .then(sendBatch(batch, attempt + 1))
-                          .then(Mono.empty());
+                          .then(sendBatch(batch, attempt + 1));
                     }
-                    return Mono.error(failure(batch.get(0), cause));
-                  })
-              .flatMap(response -> retryFailedLines(response, byLine, attempt));
+                    return Mono.error(
+                        SqsErrors.failure(
+                            SqsOperationException.SEND, queueName, batch.get(0).id(), cause));
+                  });
         });
   }
 
-  private Mono<Void> retryFailedLines(
+  private Mono<Map<Outgoing, SqsPublishResult>> retryFailedLines(
       SendMessageBatchResponse response, Map<String, Outgoing> byLine, int attempt) {
+    Map<Outgoing, SqsPublishResult> done = new IdentityHashMap<>();
     for (SendMessageBatchResultEntry ok : response.successful()) {
-      byLine.remove(ok.id());
+      Outgoing o = byLine.remove(ok.id());
+      if (o != null) {
+        done.put(o, new SqsPublishResult(queueUrl, o.id(), ok.messageId(), ok.sequenceNumber()));
+      }
     }
     List<Outgoing> retry = new ArrayList<>();
     for (BatchResultErrorEntry failed : response.failed()) {
@@ -139,7 +171,7 @@ final class SqsSender {
       if (Boolean.TRUE.equals(failed.senderFault()) || attempt >= attempts) {
         return Mono.error(
             new SqsOperationException(
-                "send",
+                SqsOperationException.SEND,
                 queueName,
                 o.id(),
                 failed.code(),
@@ -157,30 +189,25 @@ final class SqsSender {
           failed.message());
       retry.add(o);
     }
+    // A line SQS did not mention at all is sent again too.
     retry.addAll(byLine.values());
     if (retry.isEmpty()) {
-      return Mono.empty();
+      return Mono.just(done);
     }
-    return Mono.delay(RETRY_BACKOFF.multipliedBy(attempt)).then(sendBatch(retry, attempt + 1));
-  }
-
-  private SqsOperationException failure(Outgoing o, Throwable e) {
-    Throwable cause = SqsSource.unwrap(e);
-    return new SqsOperationException(
-        "send",
-        queueName,
-        o.id(),
-        SqsSource.errorCode(cause),
-        SqsSource.isSenderFault(cause),
-        SqsSource.describe(cause),
-        cause);
+    return Mono.delay(RETRY_BACKOFF.multipliedBy(attempt))
+        .then(sendBatch(retry, attempt + 1))
+        .map(
+            more -> {
+              done.putAll(more);
+              return done;
+            });
   }
 
   /** The body and attributes for a payload and its headers (with the body encoding marked). */
-  static Map.Entry<String, Map<String, MessageAttributeValue>> wire(
+  public static Map.Entry<String, Map<String, MessageAttributeValue>> wire(
       byte[] payload, Map<String, String> headers) {
     SqsCodec.Body body = SqsCodec.toBody(payload);
-    Map<String, String> h = new java.util.LinkedHashMap<>(headers);
+    Map<String, String> h = new LinkedHashMap<>(headers);
     h.remove(SqsCodec.BODY_ENCODING);
     if (body.base64()) {
       h.put(SqsCodec.BODY_ENCODING, SqsCodec.BASE64);

@@ -1,7 +1,8 @@
-package dev.onceflow.sqs;
+package dev.onceflow.sqs.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.onceflow.sqs.SqsOperationException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.onceflow.sqs;
+package dev.onceflow.sqs.internal;
 
+import dev.onceflow.sqs.SqsOperationException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResultEntry;
  * only when it failed for good. Thread-safe. Timers are one-shot and exist only while entries wait,
  * so nothing lingers once the last delete is answered.
  */
-final class DeleteBatcher {
+public final class DeleteBatcher {
 
   private static final Logger log = LoggerFactory.getLogger(DeleteBatcher.class);
   private static final Duration RETRY_BACKOFF = Duration.ofMillis(100);
@@ -60,7 +61,7 @@ final class DeleteBatcher {
     }
   }
 
-  DeleteBatcher(
+  public DeleteBatcher(
       SqsAsyncClient client,
       String queueUrl,
       String queueName,
@@ -78,7 +79,7 @@ final class DeleteBatcher {
   }
 
   /** Deletes the message when subscribed; completes once SQS confirmed the delete. */
-  Mono<Void> delete(String receiptHandle, String messageId) {
+  public Mono<Void> delete(String receiptHandle, String messageId) {
     return Mono.create(sink -> add(new Entry(receiptHandle, messageId, sink)));
   }
 
@@ -146,11 +147,11 @@ final class DeleteBatcher {
     call.whenComplete(
         (response, error) -> {
           if (error != null) {
-            Throwable cause = SqsSource.unwrap(error);
-            boolean senderFault = SqsSource.isSenderFault(cause);
+            Throwable cause = SqsErrors.unwrap(error);
+            boolean senderFault = SqsErrors.isSenderFault(cause);
             for (Entry e : batch) {
               retryOrFail(
-                  e, SqsSource.errorCode(cause), senderFault, SqsSource.describe(cause), cause);
+                  e, SqsErrors.errorCode(cause), senderFault, SqsErrors.describe(cause), cause);
             }
             return;
           }
@@ -208,6 +209,12 @@ final class DeleteBatcher {
         detail);
     e.sink.error(
         new SqsOperationException(
-            "delete", queueName, e.messageId, code, senderFault, detail, cause));
+            SqsOperationException.DELETE,
+            queueName,
+            e.messageId,
+            code,
+            senderFault,
+            detail,
+            cause));
   }
 }

@@ -1,0 +1,148 @@
+package dev.onceflow.sqs;
+
+import dev.onceflow.core.Check;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+
+/**
+ * Where and how an {@link SqsDeadLetter} sends dead letters: the client, the dead-letter queue (by
+ * URL or by name), the attempts per dead letter, and whether a missing queue may be created.
+ * Immutable and thread-safe; build one with {@link #builder()}, change one with {@link #mutate()}.
+ *
+ * <p>The client is not owned: the sink never closes it. A queue whose name ends in {@code .fifo} is
+ * a FIFO queue (SQS requires that of FIFO queue names).
+ */
+public final class SqsDeadLetterOptions {
+
+  /** Default attempts of one dead letter: {@link SqsPublisherOptions#DEFAULT_SEND_ATTEMPTS}. */
+  public static final int DEFAULT_SEND_ATTEMPTS = SqsPublisherOptions.DEFAULT_SEND_ATTEMPTS;
+
+  /**
+   * Default for creating a missing dead-letter queue: false. Queues are the operator's (retention,
+   * encryption, access policy); a missing one fails {@link SqsDeadLetter#ready()} with its name.
+   */
+  public static final boolean DEFAULT_CREATE_QUEUE = false;
+
+  private final SqsAsyncClient client;
+  private final @Nullable String queueUrl;
+  private final @Nullable String queueName;
+  private final int sendAttempts;
+  private final boolean createQueue;
+
+  private SqsDeadLetterOptions(Builder b) {
+    this.client = Objects.requireNonNull(b.client);
+    this.queueUrl = b.queueUrl;
+    this.queueName = b.queueName;
+    this.sendAttempts = b.sendAttempts;
+    this.createQueue = b.createQueue;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from these options. */
+  public Builder mutate() {
+    Builder b = new Builder();
+    b.client = client;
+    b.queueUrl = queueUrl;
+    b.queueName = queueName;
+    b.sendAttempts = sendAttempts;
+    b.createQueue = createQueue;
+    return b;
+  }
+
+  /** The client to send with; not closed by the sink. */
+  public SqsAsyncClient client() {
+    return client;
+  }
+
+  /** The dead-letter queue's URL, or null when it is given by name. */
+  public @Nullable String queueUrl() {
+    return queueUrl;
+  }
+
+  /** The dead-letter queue's name, or null when it is given by URL. */
+  public @Nullable String queueName() {
+    return queueName;
+  }
+
+  /** Attempts of one dead letter before its publish fails. */
+  public int sendAttempts() {
+    return sendAttempts;
+  }
+
+  /** Whether {@link SqsDeadLetter#ready()} creates the queue when it is missing. */
+  public boolean createQueue() {
+    return createQueue;
+  }
+
+  @Override
+  public String toString() {
+    return "SqsDeadLetterOptions{queue="
+        + (queueUrl != null ? queueUrl : queueName)
+        + ", createQueue="
+        + createQueue
+        + "}";
+  }
+
+  /** Builds {@link SqsDeadLetterOptions}. Each setter validates at once. Not thread-safe. */
+  public static final class Builder {
+    private @Nullable SqsAsyncClient client;
+    private @Nullable String queueUrl;
+    private @Nullable String queueName;
+    private int sendAttempts = DEFAULT_SEND_ATTEMPTS;
+    private boolean createQueue = DEFAULT_CREATE_QUEUE;
+
+    private Builder() {}
+
+    /** The client to send with. Required; not closed by the sink. */
+    public Builder client(SqsAsyncClient client) {
+      this.client = Check.notNull(client, "client");
+      return this;
+    }
+
+    /** The queue, by URL. Exactly one of this and {@link #queueName(String)} is required. */
+    public Builder queueUrl(String queueUrl) {
+      this.queueUrl = Check.notBlank(queueUrl, "queueUrl");
+      return this;
+    }
+
+    /** The queue, by name: its URL is looked up ({@code GetQueueUrl}) on first use. */
+    public Builder queueName(String queueName) {
+      this.queueName = Check.notBlank(queueName, "queueName");
+      return this;
+    }
+
+    /**
+     * Attempts of one dead letter before its publish fails. Default {@link #DEFAULT_SEND_ATTEMPTS}.
+     */
+    public Builder sendAttempts(int sendAttempts) {
+      this.sendAttempts = Check.positive(sendAttempts, "sendAttempts");
+      return this;
+    }
+
+    /**
+     * Whether {@link SqsDeadLetter#ready()} creates the queue when it is missing (a FIFO queue when
+     * its name ends in {@code .fifo}; SQS defaults otherwise). Default {@link
+     * #DEFAULT_CREATE_QUEUE}.
+     */
+    public Builder createQueue(boolean createQueue) {
+      this.createQueue = createQueue;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @throws IllegalArgumentException when the client is missing or not exactly one of queue URL
+     *     and name is set
+     */
+    public SqsDeadLetterOptions build() {
+      Check.required(client, "client", "the SqsAsyncClient to send with");
+      Check.exactlyOne("queueUrl", queueUrl != null, "queueName", queueName != null);
+      return new SqsDeadLetterOptions(this);
+    }
+  }
+}
