@@ -271,6 +271,12 @@ public class OnceflowProperties {
      */
     private @Nullable String deadLetter;
 
+    /**
+     * Create the dead-letter topic or queue at start when it is missing (otherwise a missing one
+     * fails the start, naming it).
+     */
+    private boolean createDeadLetter;
+
     /** Handle messages of one entity key one at a time, in delivery order. */
     private boolean orderedByKey;
 
@@ -363,6 +369,14 @@ public class OnceflowProperties {
 
     public void setDeadLetter(@Nullable String deadLetter) {
       this.deadLetter = deadLetter;
+    }
+
+    public boolean isCreateDeadLetter() {
+      return createDeadLetter;
+    }
+
+    public void setCreateDeadLetter(boolean createDeadLetter) {
+      this.createDeadLetter = createDeadLetter;
     }
 
     public boolean isOrderedByKey() {

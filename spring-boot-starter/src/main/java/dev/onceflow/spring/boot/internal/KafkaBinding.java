@@ -48,6 +48,14 @@ public final class KafkaBinding implements BrokerBinding {
         topic,
         "Set a topic name.",
         () -> b.topics(topic));
+    String idHeader = p.getIdHeader();
+    if (idHeader != null) {
+      Properties.check(
+          Properties.pipeline(name, "id-header"),
+          idHeader,
+          "Set a header name.",
+          () -> b.idHeader(idHeader));
+    }
     b.maxInFlight(Math.max(p.getConcurrency(), KafkaSourceOptions.DEFAULT_MAX_IN_FLIGHT));
     KafkaSourceOptions options =
         Properties.check(
@@ -55,14 +63,16 @@ public final class KafkaBinding implements BrokerBinding {
             consumer,
             "Check the Kafka consumer properties (onceflow.kafka.properties and the pipeline's).",
             () -> b.consumerProperties(consumer).build());
-    return KafkaSource.of(options);
+    return KafkaSource.create(options);
   }
 
   @Override
   public DeadLetterSink deadLetter(String name, OnceflowProperties.Pipeline p) {
     String topic = p.getDeadLetter() != null ? p.getDeadLetter() : p.getDestination() + ".DLT";
     KafkaDeadLetterOptions.Builder b =
-        KafkaDeadLetterOptions.builder().bootstrapServers(kafka.getBootstrapServers());
+        KafkaDeadLetterOptions.builder()
+            .bootstrapServers(kafka.getBootstrapServers())
+            .createTopic(p.isCreateDeadLetter());
     kafka.getProperties().forEach(b::producerProperty);
     return Properties.check(
         Properties.pipeline(name, "dead-letter"),

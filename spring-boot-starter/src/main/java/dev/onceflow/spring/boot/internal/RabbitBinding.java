@@ -3,6 +3,7 @@ package dev.onceflow.spring.boot.internal;
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.rabbitmq.RabbitDeadLetter;
+import dev.onceflow.rabbitmq.RabbitDeadLetterOptions;
 import dev.onceflow.rabbitmq.RabbitSource;
 import dev.onceflow.rabbitmq.RabbitSourceOptions;
 import dev.onceflow.spring.boot.OnceflowProperties;
@@ -41,8 +42,15 @@ public final class RabbitBinding implements BrokerBinding {
         prefetch,
         "Set a prefetch between 1 and 65535.",
         () -> b.prefetch(prefetch));
-    RabbitSourceOptions options = b.declareQueue(rabbit.isDeclareQueues()).build();
-    return RabbitSource.create(options);
+    String idHeader = p.getIdHeader();
+    if (idHeader != null) {
+      Properties.check(
+          Properties.pipeline(name, "id-header"),
+          idHeader,
+          "Set a header name.",
+          () -> b.idHeader(idHeader));
+    }
+    return RabbitSource.create(b.declareQueue(rabbit.isDeclareQueues()).build());
   }
 
   @Override
@@ -52,6 +60,12 @@ public final class RabbitBinding implements BrokerBinding {
         Properties.pipeline(name, "dead-letter"),
         queue,
         "Set a RabbitMQ queue name.",
-        () -> RabbitDeadLetter.toQueue(rabbit.getUri(), queue));
+        () ->
+            RabbitDeadLetter.create(
+                RabbitDeadLetterOptions.builder()
+                    .uri(rabbit.getUri())
+                    .queue(queue)
+                    .declareQueue(p.isCreateDeadLetter() || rabbit.isDeclareQueues())
+                    .build()));
   }
 }

@@ -2,21 +2,19 @@ package dev.onceflow.spring.boot.internal;
 
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
-import dev.onceflow.spring.boot.OnceflowConfigurationException;
 import dev.onceflow.spring.boot.OnceflowProperties;
 import dev.onceflow.sqs.SqsDeadLetter;
+import dev.onceflow.sqs.SqsDeadLetterOptions;
 import dev.onceflow.sqs.SqsSource;
 import dev.onceflow.sqs.SqsSourceOptions;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
- * SQS pipelines: an {@link SqsSource} per queue and a dead-letter queue, over the application's
- * {@code SqsAsyncClient} or one built from {@code onceflow.sqs.*}. Queue names are resolved to URLs
- * at startup (a blocking call, made while the context starts).
+ * SQS pipelines: an {@link SqsSource} per queue and a dead-letter queue (URLs or names), over the
+ * application's {@code SqsAsyncClient} or one built from {@code onceflow.sqs.*}.
  */
 public final class SqsBinding implements BrokerBinding, AutoCloseable {
 
@@ -70,45 +68,44 @@ public final class SqsBinding implements BrokerBinding, AutoCloseable {
   public MessageSource source(String name, OnceflowProperties.Pipeline p) {
     String property = Properties.pipeline(name, "destination");
     String queue = Properties.require(property, p.getDestination(), "a queue URL or name");
-    String url = url(property, queue);
     Duration visibility = sqs.getVisibilityTimeout();
-    SqsSourceOptions options =
-        Properties.check(
-            "onceflow.sqs.visibility-timeout",
-            visibility,
-            "Set a visibility timeout between 1 s and 12 h.",
-            () ->
-                SqsSourceOptions.builder()
-                    .client(client())
-                    .queueUrl(url)
-                    .visibilityTimeout(visibility)
-                    .maxInFlight(
-                        Math.max(p.getConcurrency(), SqsSourceOptions.DEFAULT_MAX_IN_FLIGHT))
-                    .build());
-    return SqsSource.create(options);
+    SqsSourceOptions.Builder b = SqsSourceOptions.builder().client(client());
+    Properties.check(
+        property,
+        queue,
+        "Set a queue URL or name.",
+        () -> isUrl(queue) ? b.queueUrl(queue) : b.queueName(queue));
+    Properties.check(
+        "onceflow.sqs.visibility-timeout",
+        visibility,
+        "Set a visibility timeout between 1 s and 12 h.",
+        () -> b.visibilityTimeout(visibility));
+    String idHeader = p.getIdHeader();
+    if (idHeader != null) {
+      Properties.check(
+          Properties.pipeline(name, "id-header"),
+          idHeader,
+          "Set a message attribute name.",
+          () -> b.idHeader(idHeader));
+    }
+    b.maxInFlight(Math.max(p.getConcurrency(), SqsSourceOptions.DEFAULT_MAX_IN_FLIGHT));
+    return SqsSource.create(b.build());
   }
 
   @Override
   public DeadLetterSink deadLetter(String name, OnceflowProperties.Pipeline p) {
-    String property = Properties.pipeline(name, "dead-letter");
     String queue = p.getDeadLetter() != null ? p.getDeadLetter() : p.getDestination() + "-dlq";
-    return SqsDeadLetter.create(client(), url(property, queue));
+    SqsDeadLetterOptions.Builder b =
+        SqsDeadLetterOptions.builder().client(client()).createQueue(p.isCreateDeadLetter());
+    return Properties.check(
+        Properties.pipeline(name, "dead-letter"),
+        queue,
+        "Set a queue URL or name.",
+        () ->
+            SqsDeadLetter.create((isUrl(queue) ? b.queueUrl(queue) : b.queueName(queue)).build()));
   }
 
-  private String url(String property, String queue) {
-    if (queue.startsWith("http://") || queue.startsWith("https://")) {
-      return queue;
-    }
-    try {
-      return client().getQueueUrl(r -> r.queueName(queue)).join().queueUrl();
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new OnceflowConfigurationException(
-          property,
-          queue,
-          "must name an existing SQS queue (" + cause.getMessage() + ")",
-          "Create the queue, or set its URL.",
-          cause);
-    }
+  private static boolean isUrl(String queue) {
+    return queue.startsWith("http://") || queue.startsWith("https://");
   }
 }
