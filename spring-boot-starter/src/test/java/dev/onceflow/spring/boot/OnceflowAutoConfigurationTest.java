@@ -323,6 +323,91 @@ class OnceflowAutoConfigurationTest {
     assertThat(BrokerKind.KAFKA).isNotNull();
   }
 
+  @Test
+  void rabbitAndSqsPipelinesGetTheirBrokersSourcesAndDeadLetters() {
+    runner
+        .withUserConfiguration(TextApp.class)
+        .withPropertyValues(
+            "onceflow.pipelines.orders.broker=rabbitmq",
+            "onceflow.pipelines.orders.destination=orders",
+            "onceflow.pipelines.orders.id-header=x-id",
+            "onceflow.pipelines.orders.auto-startup=false",
+            "onceflow.rabbitmq.uri=amqp://guest:guest@127.0.0.1:5672")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              ManagedPipeline m = ctx.getBean(PipelineRegistry.class).managed().get("orders");
+              assertThat(m.resources())
+                  .anyMatch(r -> r instanceof dev.onceflow.rabbitmq.RabbitDeadLetter);
+            });
+    runner
+        .withUserConfiguration(TextApp.class)
+        .withPropertyValues(
+            "onceflow.pipelines.orders.broker=sqs",
+            "onceflow.pipelines.orders.destination=http://127.0.0.1:1/000000000000/orders",
+            "onceflow.pipelines.orders.dead-letter=http://127.0.0.1:1/000000000000/orders-dlq",
+            "onceflow.pipelines.orders.auto-startup=false",
+            "onceflow.sqs.region=eu-west-1",
+            "onceflow.sqs.endpoint=http://127.0.0.1:1")
+        .withSystemProperties("aws.accessKeyId=test", "aws.secretAccessKey=test")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              ManagedPipeline m = ctx.getBean(PipelineRegistry.class).managed().get("orders");
+              assertThat(m.pipeline().name()).isEqualTo("orders");
+            });
+  }
+
+  @Test
+  void aBadRabbitUriFailsWithoutPrintingThePassword() {
+    assertFailure(
+        runner
+            .withUserConfiguration(TextApp.class)
+            .withPropertyValues(
+                "onceflow.pipelines.orders.broker=rabbitmq",
+                "onceflow.pipelines.orders.destination=orders",
+                "onceflow.rabbitmq.uri=http://guest:secret@host"),
+        "onceflow.rabbitmq.uri",
+        "http://guest:****@host");
+  }
+
+  @Test
+  void aBadVisibilityTimeoutFails() {
+    assertFailure(
+        runner
+            .withUserConfiguration(TextApp.class)
+            .withPropertyValues(
+                "onceflow.pipelines.orders.broker=sqs",
+                "onceflow.pipelines.orders.destination=http://127.0.0.1:1/0/orders",
+                "onceflow.sqs.region=eu-west-1",
+                "onceflow.sqs.visibility-timeout=13h")
+            .withSystemProperties("aws.accessKeyId=test", "aws.secretAccessKey=test"),
+        "onceflow.sqs.visibility-timeout",
+        "'PT13H'");
+  }
+
+  @Test
+  void anExplicitDeadLetterAndGroupAreUsed() {
+    runner
+        .withUserConfiguration(TextApp.class)
+        .withPropertyValues(
+            "onceflow.pipelines.orders.broker=kafka",
+            "onceflow.pipelines.orders.destination=orders",
+            "onceflow.pipelines.orders.dead-letter=orders.failed",
+            "onceflow.pipelines.orders.group=billing",
+            "onceflow.pipelines.orders.auto-startup=false")
+        .run(
+            ctx -> {
+              ManagedPipeline m = ctx.getBean(PipelineRegistry.class).managed().get("orders");
+              assertThat(m.resources())
+                  .anySatisfy(
+                      r ->
+                          assertThat(((dev.onceflow.kafka.KafkaDeadLetter) r).topic())
+                              .isEqualTo("orders.failed"));
+              assertThat(m.properties().getGroup()).isEqualTo("billing");
+            });
+  }
+
   // ------------------------------------------------------------------ failures
 
   private void assertFailure(
