@@ -1,5 +1,6 @@
 package dev.onceflow.kafka;
 
+import dev.onceflow.core.BrokerOperationException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * <p>A failed publish may still have reached the topic (publishing is at-least-once): retry with
  * the same message id, and consumers deduplicate.
  */
-public final class KafkaOperationException extends RuntimeException {
+public final class KafkaOperationException extends BrokerOperationException {
 
   private static final long serialVersionUID = 1L;
 
@@ -23,21 +24,17 @@ public final class KafkaOperationException extends RuntimeException {
   /** The creation of a missing dead-letter topic, when the options allow it. */
   public static final String CREATE_TOPIC = "create-topic";
 
-  private final String operation;
-  private final String destination;
-  private final @Nullable String messageId;
-
   /**
    * For the adapter's own use.
    *
    * @param operation {@link #SEND}, {@link #CHECK_TOPIC} or {@link #CREATE_TOPIC}
-   * @param destination the topic
+   * @param topic the topic, the {@link #destination()}
    * @param messageId the message's id, or null when the operation is not about a message
    * @param detail what went wrong, appended to the message
    */
   public KafkaOperationException(
       String operation,
-      String destination,
+      String topic,
       @Nullable String messageId,
       String detail,
       @Nullable Throwable cause) {
@@ -46,27 +43,12 @@ public final class KafkaOperationException extends RuntimeException {
             + operation
             + (messageId == null ? "" : " of message " + messageId)
             + " on topic '"
-            + destination
+            + topic
             + "' failed: "
             + detail,
+        operation,
+        topic,
+        messageId,
         cause);
-    this.operation = operation;
-    this.destination = destination;
-    this.messageId = messageId;
-  }
-
-  /** {@link #SEND}, {@link #CHECK_TOPIC} or {@link #CREATE_TOPIC}. */
-  public String operation() {
-    return operation;
-  }
-
-  /** The topic. */
-  public String destination() {
-    return destination;
-  }
-
-  /** The onceflow message id of the record, or null when the operation is not about a message. */
-  public @Nullable String messageId() {
-    return messageId;
   }
 }

@@ -4,6 +4,7 @@ import static dev.onceflow.kafka.KafkaTestSupport.kafka;
 import static dev.onceflow.kafka.KafkaTestSupport.readAll;
 import static dev.onceflow.kafka.KafkaTestSupport.unique;
 import static dev.onceflow.kafka.KafkaTestSupport.utf8;
+import static dev.onceflow.test.OperationFailures.assertOperationFailed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.onceflow.core.Envelope;
@@ -169,21 +170,19 @@ class KafkaPublisherIT {
   @Test
   void aFailedSendIsAKafkaOperationExceptionNamingTopicAndMessageId() {
     String missing = unique("no-such-topic"); // auto-creation is off on the test broker
-    try (KafkaPublisher publisher =
-        KafkaPublisher.create(
-            KafkaPublisherOptions.builder()
-                .bootstrapServers(kafka().bootstrapServers())
-                .producerProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
-                .build())) {
+    KafkaPublisherOptions options =
+        KafkaPublisherOptions.builder()
+            .bootstrapServers(kafka().bootstrapServers())
+            .producerProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000)
+            .build();
+    try (KafkaPublisher publisher = KafkaPublisher.create(options)) {
       StepVerifier.create(publisher.publish(missing, "m-9", bytes("x")))
           .expectErrorSatisfies(
               e -> {
-                assertThat(e).isInstanceOf(KafkaOperationException.class);
-                KafkaOperationException k = (KafkaOperationException) e;
-                assertThat(k.operation()).isEqualTo(KafkaOperationException.SEND);
-                assertThat(k.destination()).isEqualTo(missing);
-                assertThat(k.messageId()).isEqualTo("m-9");
-                assertThat(k).hasMessageContaining(missing).hasMessageContaining("m-9");
+                assertOperationFailed(e, KafkaOperationException.SEND, missing)
+                    .isInstanceOf(KafkaOperationException.class)
+                    .hasMessageContaining("m-9");
+                assertThat(((KafkaOperationException) e).messageId()).isEqualTo("m-9");
               })
           .verify(T);
     }

@@ -1,18 +1,21 @@
 package dev.onceflow.rabbitmq;
 
+import dev.onceflow.core.BrokerOperationException;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A RabbitMQ operation of onceflow failed: a publish the broker did not confirm (nacked, returned
  * as unroutable, no confirm in time, or the connection failed), a settlement (ack, reject, requeue)
  * on a channel that is gone, or the check or declaration of a queue or exchange. Names the
- * operation, the destination and, for a message, its id.
+ * operation, the destination and, for a message, its id. The {@link #destination()} is the queue
+ * (settlements, queue checks), the exchange (exchange checks, publishes to a named exchange) or the
+ * routing key (publishes to the default exchange, where it names the queue).
  *
  * <p>Nothing is lost by these failures: a publish may or may not have reached a queue (publishing
  * is at-least-once, so retry with the same id), and the broker requeues every unacked delivery of a
  * closed channel and delivers it again.
  */
-public final class RabbitOperationException extends RuntimeException {
+public final class RabbitOperationException extends BrokerOperationException {
 
   private static final long serialVersionUID = 1L;
 
@@ -43,9 +46,6 @@ public final class RabbitOperationException extends RuntimeException {
   /** The check that an exchange exists. */
   public static final String CHECK_EXCHANGE = "check-exchange";
 
-  private final String operation;
-  private final String destination;
-  private final @Nullable String messageId;
   private final @Nullable String exchange;
   private final @Nullable String routingKey;
   private final long deliveryTag;
@@ -59,10 +59,7 @@ public final class RabbitOperationException extends RuntimeException {
       @Nullable String routingKey,
       long deliveryTag,
       @Nullable Throwable cause) {
-    super(message, cause);
-    this.operation = operation;
-    this.destination = destination;
-    this.messageId = messageId;
+    super(message, operation, destination, messageId, cause);
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.deliveryTag = deliveryTag;
@@ -140,24 +137,6 @@ public final class RabbitOperationException extends RuntimeException {
         null,
         -1,
         cause);
-  }
-
-  /** One of the constants of this class, such as {@link #PUBLISH} or {@link #ACK}. */
-  public String operation() {
-    return operation;
-  }
-
-  /**
-   * The queue (settlements, queue checks), the exchange (exchange checks, publishes to a named
-   * exchange) or the routing key (publishes to the default exchange, where it names the queue).
-   */
-  public String destination() {
-    return destination;
-  }
-
-  /** The message id, or null when the operation is not about one message or it had none. */
-  public @Nullable String messageId() {
-    return messageId;
   }
 
   /**

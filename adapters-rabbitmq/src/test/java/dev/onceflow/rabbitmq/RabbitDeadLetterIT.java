@@ -1,5 +1,6 @@
 package dev.onceflow.rabbitmq;
 
+import static dev.onceflow.test.OperationFailures.assertOperationFailed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -43,6 +44,11 @@ class RabbitDeadLetterIT {
     return q;
   }
 
+  /** Options of a sink that declares its dead-letter queue. */
+  private static RabbitDeadLetterOptions.Builder declaring(String dlq) {
+    return RabbitDeadLetterOptions.builder().uri(RabbitBroker.URI).queue(dlq).declareQueue(true);
+  }
+
   private static DeadLetter deadLetter(Envelope e) {
     Instant now = Instant.parse("2026-02-03T04:05:06Z");
     return new DeadLetter(
@@ -71,13 +77,7 @@ class RabbitDeadLetterIT {
 
     RabbitSource source =
         RabbitSource.create(RabbitSourceOptions.builder().uri(RabbitBroker.URI).queue(q).build());
-    try (RabbitDeadLetter sink =
-        RabbitDeadLetter.create(
-            RabbitDeadLetterOptions.builder()
-                .uri(RabbitBroker.URI)
-                .queue(dlq)
-                .declareQueue(true)
-                .build())) {
+    try (RabbitDeadLetter sink = RabbitDeadLetter.create(declaring(dlq).build())) {
       StepVerifier.create(
               source
                   .receive()
@@ -142,13 +142,9 @@ class RabbitDeadLetterIT {
                 .build())) {
       StepVerifier.create(sink.ready())
           .expectErrorSatisfies(
-              e -> {
-                assertThat(e).isInstanceOf(RabbitOperationException.class);
-                RabbitOperationException r = (RabbitOperationException) e;
-                assertThat(r.operation()).isEqualTo(RabbitOperationException.CHECK_EXCHANGE);
-                assertThat(r.destination()).isEqualTo(missing);
-                assertThat(r).hasMessageContaining("'" + missing + "'");
-              })
+              e ->
+                  assertOperationFailed(e, RabbitOperationException.CHECK_EXCHANGE, missing)
+                      .isInstanceOf(RabbitOperationException.class))
           .verify(Duration.ofSeconds(20));
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope())))
           .expectError(RabbitOperationException.class)
@@ -241,28 +237,17 @@ class RabbitDeadLetterIT {
     try (RabbitDeadLetter sink = RabbitDeadLetter.create(RabbitBroker.URI, dlq)) {
       StepVerifier.create(sink.ready())
           .expectErrorSatisfies(
-              e -> {
-                assertThat(e).isInstanceOf(RabbitOperationException.class);
-                RabbitOperationException r = (RabbitOperationException) e;
-                assertThat(r.operation()).isEqualTo(RabbitOperationException.CHECK_QUEUE);
-                assertThat(r.destination()).isEqualTo(dlq);
-                assertThat(r)
-                    .hasMessageContaining("'" + dlq + "'")
-                    .hasMessageContaining("does not exist")
-                    .hasMessageContaining("declareQueue(true)");
-              })
+              e ->
+                  assertOperationFailed(e, RabbitOperationException.CHECK_QUEUE, dlq)
+                      .isInstanceOf(RabbitOperationException.class)
+                      .hasMessageContaining("does not exist")
+                      .hasMessageContaining("declareQueue(true)"))
           .verify(Duration.ofSeconds(20));
     }
     assertThat(broker.admin().getQueueProperties(dlq)).as("not declared").isNull();
 
     try (RabbitDeadLetter sink =
-        RabbitDeadLetter.create(
-            RabbitDeadLetterOptions.builder()
-                .uri(RabbitBroker.URI)
-                .queue(dlq)
-                .declareQueue(true)
-                .queueArgument("x-queue-type", "quorum")
-                .build())) {
+        RabbitDeadLetter.create(declaring(dlq).queueArgument("x-queue-type", "quorum").build())) {
       StepVerifier.create(sink.ready()).verifyComplete();
       assertThat(broker.admin().getQueueProperties(dlq)).as("declared").isNotNull();
       StepVerifier.create(sink.publish(deadLetter(sampleEnvelope()))).verifyComplete();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.GetResponse;
 import dev.onceflow.deadletter.DeadLetter;
+import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.handler.Handled;
 import dev.onceflow.memory.InMemoryIdempotencyStore;
 import dev.onceflow.outcome.Outcome;
@@ -76,6 +77,27 @@ class RabbitPipelineIT {
     return sink;
   }
 
+  /** A deduplicating pipeline over {@code options} whose handler counts its runs per key. */
+  private Pipeline<String, Object> counting(
+      String name,
+      RabbitSourceOptions options,
+      Map<String, AtomicInteger> handled,
+      DeadLetterSink deadLetters,
+      int concurrency) {
+    return Onceflow.consume(RabbitSource.create(options))
+        .name(name)
+        .decode(Decoder.utf8())
+        .deduplicate(Dedup.byMessageId(store).inProgressBackoff(Duration.ofMillis(50)))
+        .handle(
+            m -> {
+              handled.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
+              return Mono.just((Object) "ok");
+            })
+        .deadLetterTo(deadLetters)
+        .concurrency(concurrency)
+        .build();
+  }
+
   private void stop(Pipeline<?, ?> p) {
     p.stop(Duration.ofSeconds(10)).block(Duration.ofSeconds(30));
   }
@@ -95,25 +117,17 @@ class RabbitPipelineIT {
 
     Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
     Pipeline<String, Object> p =
-        Onceflow.consume(
-                RabbitSource.create(
-                    RabbitSourceOptions.builder()
-                        .uri(RabbitBroker.URI)
-                        .queue(q)
-                        .prefetch(100)
-                        .consumers(2)
-                        .build()))
-            .name("dedup-it")
-            .decode(Decoder.utf8())
-            .deduplicate(Dedup.byMessageId(store).inProgressBackoff(Duration.ofMillis(50)))
-            .handle(
-                m -> {
-                  handled.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
-                  return Mono.just((Object) "ok");
-                })
-            .deadLetterTo(deadLetterQueue(dlq))
-            .concurrency(64)
-            .build();
+        counting(
+            "dedup-it",
+            RabbitSourceOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(q)
+                .prefetch(100)
+                .consumers(2)
+                .build(),
+            handled,
+            deadLetterQueue(dlq),
+            64);
 
     long start = System.nanoTime();
     Disposable run = p.start();
@@ -310,24 +324,16 @@ class RabbitPipelineIT {
     }
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     Pipeline<String, Object> p =
-        Onceflow.consume(
-                RabbitSource.create(
-                    RabbitSourceOptions.builder()
-                        .uri(RabbitBroker.URI)
-                        .queue(q)
-                        .idHeader("X-Message-Id")
-                        .build()))
-            .name("foreign-it")
-            .decode(Decoder.utf8())
-            .deduplicate(Dedup.byMessageId(store))
-            .handle(
-                m -> {
-                  runs.computeIfAbsent(m.key(), k -> new AtomicInteger()).incrementAndGet();
-                  return Mono.just((Object) "ok");
-                })
-            .deadLetterTo(dev.onceflow.memory.InMemoryDeadLetters.create())
-            .concurrency(1)
-            .build();
+        counting(
+            "foreign-it",
+            RabbitSourceOptions.builder()
+                .uri(RabbitBroker.URI)
+                .queue(q)
+                .idHeader("X-Message-Id")
+                .build(),
+            runs,
+            dev.onceflow.memory.InMemoryDeadLetters.create(),
+            1);
     Disposable run = p.start();
     cleanups.add(run::dispose);
     await()

@@ -1,9 +1,6 @@
 package dev.onceflow.sqs;
 
 import dev.onceflow.core.Check;
-import java.util.Objects;
-import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
  * Where and how an {@link SqsDeadLetter} sends dead letters: the client, the dead-letter queue (by
@@ -13,7 +10,7 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  * <p>The client is not owned: the sink never closes it. A queue whose name ends in {@code .fifo} is
  * a FIFO queue (SQS requires that of FIFO queue names).
  */
-public final class SqsDeadLetterOptions {
+public final class SqsDeadLetterOptions extends SqsQueueOptions {
 
   /** Default attempts of one dead letter: {@link SqsPublisherOptions#DEFAULT_SEND_ATTEMPTS}. */
   public static final int DEFAULT_SEND_ATTEMPTS = SqsPublisherOptions.DEFAULT_SEND_ATTEMPTS;
@@ -24,16 +21,11 @@ public final class SqsDeadLetterOptions {
    */
   public static final boolean DEFAULT_CREATE_QUEUE = false;
 
-  private final SqsAsyncClient client;
-  private final @Nullable String queueUrl;
-  private final @Nullable String queueName;
   private final int sendAttempts;
   private final boolean createQueue;
 
   private SqsDeadLetterOptions(Builder b) {
-    this.client = Objects.requireNonNull(b.client);
-    this.queueUrl = b.queueUrl;
-    this.queueName = b.queueName;
+    super(b);
     this.sendAttempts = b.sendAttempts;
     this.createQueue = b.createQueue;
   }
@@ -45,27 +37,10 @@ public final class SqsDeadLetterOptions {
   /** A builder that starts from these options. */
   public Builder mutate() {
     Builder b = new Builder();
-    b.client = client;
-    b.queueUrl = queueUrl;
-    b.queueName = queueName;
+    b.from(this);
     b.sendAttempts = sendAttempts;
     b.createQueue = createQueue;
     return b;
-  }
-
-  /** The client to send with; not closed by the sink. */
-  public SqsAsyncClient client() {
-    return client;
-  }
-
-  /** The dead-letter queue's URL, or null when it is given by name. */
-  public @Nullable String queueUrl() {
-    return queueUrl;
-  }
-
-  /** The dead-letter queue's name, or null when it is given by URL. */
-  public @Nullable String queueName() {
-    return queueName;
   }
 
   /** Attempts of one dead letter before its publish fails. */
@@ -80,40 +55,15 @@ public final class SqsDeadLetterOptions {
 
   @Override
   public String toString() {
-    return "SqsDeadLetterOptions{queue="
-        + (queueUrl != null ? queueUrl : queueName)
-        + ", createQueue="
-        + createQueue
-        + "}";
+    return "SqsDeadLetterOptions{queue=" + queue() + ", createQueue=" + createQueue + "}";
   }
 
   /** Builds {@link SqsDeadLetterOptions}. Each setter validates at once. Not thread-safe. */
-  public static final class Builder {
-    private @Nullable SqsAsyncClient client;
-    private @Nullable String queueUrl;
-    private @Nullable String queueName;
+  public static final class Builder extends SqsQueueOptions.Builder<Builder> {
     private int sendAttempts = DEFAULT_SEND_ATTEMPTS;
     private boolean createQueue = DEFAULT_CREATE_QUEUE;
 
     private Builder() {}
-
-    /** The client to send with. Required; not closed by the sink. */
-    public Builder client(SqsAsyncClient client) {
-      this.client = Check.notNull(client, "client");
-      return this;
-    }
-
-    /** The queue, by URL. Exactly one of this and {@link #queueName(String)} is required. */
-    public Builder queueUrl(String queueUrl) {
-      this.queueUrl = Check.notBlank(queueUrl, "queueUrl");
-      return this;
-    }
-
-    /** The queue, by name: its URL is looked up ({@code GetQueueUrl}) on first use. */
-    public Builder queueName(String queueName) {
-      this.queueName = Check.notBlank(queueName, "queueName");
-      return this;
-    }
 
     /**
      * Attempts of one dead letter before its publish fails. Default {@link #DEFAULT_SEND_ATTEMPTS}.
@@ -140,8 +90,7 @@ public final class SqsDeadLetterOptions {
      *     and name is set
      */
     public SqsDeadLetterOptions build() {
-      Check.required(client, "client", "the SqsAsyncClient to send with");
-      Check.exactlyOne("queueUrl", queueUrl != null, "queueName", queueName != null);
+      checkQueue();
       return new SqsDeadLetterOptions(this);
     }
   }

@@ -1,5 +1,6 @@
 package dev.onceflow.sqs;
 
+import dev.onceflow.core.BrokerOperationException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Nothing is lost by these failures: a message whose delete failed is delivered again, and a
  * failed send may still have arrived (retry with the same message id; consumers deduplicate).
  */
-public final class SqsOperationException extends RuntimeException {
+public final class SqsOperationException extends BrokerOperationException {
 
   private static final long serialVersionUID = 1L;
 
@@ -35,9 +36,6 @@ public final class SqsOperationException extends RuntimeException {
   /** {@code CreateQueue} of a missing dead-letter queue, when the options allow it. */
   public static final String CREATE_QUEUE = "create-queue";
 
-  private final String operation;
-  private final String destination;
-  private final @Nullable String messageId;
   private final @Nullable String errorCode;
   private final boolean senderFault;
 
@@ -45,7 +43,7 @@ public final class SqsOperationException extends RuntimeException {
    * For the adapter's own use.
    *
    * @param operation one of the constants of this class
-   * @param destination the queue's name
+   * @param destination the queue's name, the {@link #destination()}
    * @param messageId the SQS message id (delete, change-visibility) or the onceflow message id
    *     (send), or null
    * @param errorCode SQS's error code, or null
@@ -70,30 +68,12 @@ public final class SqsOperationException extends RuntimeException {
             + (errorCode == null ? "" : " with " + errorCode)
             + ": "
             + detail,
+        operation,
+        destination,
+        messageId,
         cause);
-    this.operation = operation;
-    this.destination = destination;
-    this.messageId = messageId;
     this.errorCode = errorCode;
     this.senderFault = senderFault;
-  }
-
-  /** One of the constants of this class, such as {@link #SEND} or {@link #DELETE}. */
-  public String operation() {
-    return operation;
-  }
-
-  /** The queue's name. */
-  public String destination() {
-    return destination;
-  }
-
-  /**
-   * The SQS message id (delete, change-visibility) or the onceflow message id (send), or null when
-   * the operation is not about one message.
-   */
-  public @Nullable String messageId() {
-    return messageId;
   }
 
   /** SQS's error code (e.g. {@code ReceiptHandleIsInvalid}), or null for a transport error. */

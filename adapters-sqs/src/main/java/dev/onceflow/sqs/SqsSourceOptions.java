@@ -9,7 +9,6 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 /**
@@ -18,7 +17,7 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  *
  * <p>The client is not owned: the source never closes it.
  */
-public final class SqsSourceOptions {
+public final class SqsSourceOptions extends SqsQueueOptions {
 
   /** SQS's longest long poll (20 s): the fewest empty receives. */
   public static final Duration DEFAULT_WAIT_TIME = Duration.ofSeconds(20);
@@ -56,9 +55,6 @@ public final class SqsSourceOptions {
   /** SQS's longest long poll (20 s). */
   public static final Duration MAX_WAIT_TIME = Duration.ofSeconds(20);
 
-  private final SqsAsyncClient client;
-  private final @Nullable String queueUrl;
-  private final @Nullable String queueName;
   private final Duration waitTime;
   private final Duration visibilityTimeout;
   private final int maxInFlight;
@@ -73,9 +69,7 @@ public final class SqsSourceOptions {
   private final @Nullable String idHeader;
 
   private SqsSourceOptions(Builder b) {
-    this.client = Objects.requireNonNull(b.client);
-    this.queueUrl = b.queueUrl;
-    this.queueName = b.queueName;
+    super(b);
     this.waitTime = b.waitTime;
     this.visibilityTimeout = b.visibilityTimeout;
     this.maxInFlight = b.maxInFlight;
@@ -97,9 +91,7 @@ public final class SqsSourceOptions {
   /** A builder that starts from these options. */
   public Builder mutate() {
     Builder b = new Builder();
-    b.client = client;
-    b.queueUrl = queueUrl;
-    b.queueName = queueName;
+    b.from(this);
     b.waitTime = waitTime;
     b.visibilityTimeout = visibilityTimeout;
     b.maxInFlight = maxInFlight;
@@ -113,20 +105,6 @@ public final class SqsSourceOptions {
     b.scheduler = scheduler;
     b.idHeader = idHeader;
     return b;
-  }
-
-  public SqsAsyncClient client() {
-    return client;
-  }
-
-  /** The queue URL, or null when the queue is given by name (resolved at subscription). */
-  public @Nullable String queueUrl() {
-    return queueUrl;
-  }
-
-  /** The queue name, or null when the queue is given by URL. */
-  public @Nullable String queueName() {
-    return queueName;
   }
 
   public Duration waitTime() {
@@ -187,7 +165,7 @@ public final class SqsSourceOptions {
   @Override
   public String toString() {
     return "SqsSourceOptions{queue="
-        + (queueUrl != null ? queueUrl : queueName)
+        + queue()
         + ", maxInFlight="
         + maxInFlight
         + ", visibilityTimeout="
@@ -197,10 +175,7 @@ public final class SqsSourceOptions {
   }
 
   /** Builds {@link SqsSourceOptions}. Not thread-safe. Each setter validates at once. */
-  public static final class Builder {
-    private @Nullable SqsAsyncClient client;
-    private @Nullable String queueUrl;
-    private @Nullable String queueName;
+  public static final class Builder extends SqsQueueOptions.Builder<Builder> {
     private Duration waitTime = DEFAULT_WAIT_TIME;
     private Duration visibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
@@ -215,24 +190,6 @@ public final class SqsSourceOptions {
     private @Nullable String idHeader;
 
     private Builder() {}
-
-    /** The client to call SQS with. Required. The source does not close it. */
-    public Builder client(SqsAsyncClient client) {
-      this.client = Objects.requireNonNull(client, "client");
-      return this;
-    }
-
-    /** The queue, by URL. Exactly one of this and {@link #queueName(String)} is required. */
-    public Builder queueUrl(String queueUrl) {
-      this.queueUrl = Check.notBlank(queueUrl, "queueUrl");
-      return this;
-    }
-
-    /** The queue, by name: its URL is looked up ({@code GetQueueUrl}) at each subscription. */
-    public Builder queueName(String queueName) {
-      this.queueName = Check.notBlank(queueName, "queueName");
-      return this;
-    }
 
     /** The long-poll wait of each receive, 0 to 20 s in whole seconds. */
     public Builder waitTime(Duration waitTime) {
@@ -341,8 +298,7 @@ public final class SqsSourceOptions {
      *     set
      */
     public SqsSourceOptions build() {
-      Check.required(client, "client", "the SqsAsyncClient to call SQS with");
-      Check.exactlyOne("queueUrl", queueUrl != null, "queueName", queueName != null);
+      checkQueue();
       return new SqsSourceOptions(this);
     }
   }

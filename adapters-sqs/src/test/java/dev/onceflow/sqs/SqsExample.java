@@ -93,10 +93,7 @@ public final class SqsExample {
   }
 
   private static Envelope order(String id, String json) {
-    return Envelope.builder()
-        .messageId(id)
-        .payload(json.getBytes(StandardCharsets.UTF_8))
-        .build();
+    return Envelope.builder().messageId(id).payload(json.getBytes(StandardCharsets.UTF_8)).build();
   }
 
   private SqsExample() {}

@@ -1,5 +1,6 @@
 package dev.onceflow.sqs;
 
+import static dev.onceflow.test.OperationFailures.assertOperationFailed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -227,16 +228,11 @@ class SqsPublishingIT {
       String expected = sink.options().queueUrl() != null ? SqsMessages.queueNameOf(url) : name;
       StepVerifier.create(sink.ready())
           .expectErrorSatisfies(
-              e -> {
-                assertThat(e).isInstanceOf(SqsOperationException.class);
-                SqsOperationException x = (SqsOperationException) e;
-                assertThat(x.operation()).isEqualTo(SqsOperationException.CHECK_QUEUE);
-                assertThat(x.destination()).isEqualTo(expected);
-                assertThat(x)
-                    .hasMessageContaining("'" + expected + "'")
-                    .hasMessageContaining("does not exist")
-                    .hasMessageContaining("createQueue(true)");
-              })
+              e ->
+                  assertOperationFailed(e, SqsOperationException.CHECK_QUEUE, expected)
+                      .isInstanceOf(SqsOperationException.class)
+                      .hasMessageContaining("does not exist")
+                      .hasMessageContaining("createQueue(true)"))
           .verify(Duration.ofSeconds(10));
     }
   }
