@@ -272,10 +272,11 @@ public class OnceflowProperties {
     private @Nullable String deadLetter;
 
     /**
-     * Create the dead-letter topic or queue at start when it is missing (otherwise a missing one
-     * fails the start, naming it).
+     * Create the dead-letter topic or queue at start when it is missing, as Spring's messaging
+     * projects create their destinations. When false, a missing one fails the pipeline's run at
+     * start, naming it.
      */
-    private boolean createDeadLetter;
+    private boolean createDeadLetter = true;
 
     /** Handle messages of one entity key one at a time, in delivery order. */
     private boolean orderedByKey;
