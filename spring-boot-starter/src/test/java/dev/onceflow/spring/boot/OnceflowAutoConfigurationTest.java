@@ -408,6 +408,78 @@ class OnceflowAutoConfigurationTest {
             });
   }
 
+  @Test
+  void withoutWebFluxMicrometerAndTheOtherBrokersTheStarterStillStarts() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                OnceflowAutoConfiguration.class,
+                dev.onceflow.spring.boot.web.OnceflowWebFluxAutoConfiguration.class,
+                dev.onceflow.spring.boot.actuate.OnceflowHealthAutoConfiguration.class,
+                dev.onceflow.spring.boot.actuate.OnceflowEndpointAutoConfiguration.class))
+        .withClassLoader(new FilteredClassLoader(OnceflowAutoConfigurationTest::absent))
+        .withUserConfiguration(OrdersApp.class)
+        .withPropertyValues("onceflow.pipelines.orders.concurrency=2")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed().hasSingleBean(OnceflowPipelines.class);
+              assertThat(ctx)
+                  .doesNotHaveBean(dev.onceflow.spring.boot.web.IdempotencyKeyWebFilter.class)
+                  .doesNotHaveBean("onceflowMetricsCustomizer")
+                  .doesNotHaveBean("onceflowRabbitBinding")
+                  .doesNotHaveBean("onceflowSqsBinding")
+                  .hasBean("onceflowKafkaBinding");
+            });
+  }
+
+  /**
+   * Classes and their .class resources of optional modules, as if they were not there. (Actuator
+   * cannot be hidden this way: the auto-configurations are registered here as classes, so their
+   * annotations resolve from the test's own class path; they follow Spring Boot's pattern for it,
+   * {@code @ConditionalOnClass} of the conditions' own annotations.)
+   */
+  private static boolean absent(String classOrResource) {
+    String name = classOrResource.replace('/', '.');
+    return List.of(
+            "org.springframework.web.",
+            "io.micrometer.core.",
+            "dev.onceflow.rabbitmq.",
+            "dev.onceflow.sqs.",
+            "software.amazon.")
+        .stream()
+        .anyMatch(name::startsWith);
+  }
+
+  @Test
+  void theHealthContributorAndTheEndpointComeWithActuator() {
+    ApplicationContextRunner actuator =
+        new ApplicationContextRunner()
+            .withConfiguration(
+                AutoConfigurations.of(
+                    OnceflowAutoConfiguration.class,
+                    dev.onceflow.spring.boot.actuate.OnceflowHealthAutoConfiguration.class,
+                    dev.onceflow.spring.boot.actuate.OnceflowEndpointAutoConfiguration.class))
+            .withUserConfiguration(OrdersApp.class)
+            .withPropertyValues("onceflow.pipelines.orders.concurrency=2");
+    actuator
+        .withPropertyValues("management.endpoints.web.exposure.include=onceflow")
+        .run(
+            ctx -> {
+              assertThat(ctx).hasBean("onceflowHealthContributor");
+              var report =
+                  ctx.getBean(dev.onceflow.spring.boot.actuate.OnceflowEndpoint.class).report();
+              assertThat(report.pipelines()).containsOnlyKeys("orders");
+              assertThat(report.store()).isEqualTo(RecordingStore.class.getName());
+            });
+    actuator
+        .withPropertyValues("management.health.onceflow.enabled=false")
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .doesNotHaveBean("onceflowHealthContributor")
+                    .doesNotHaveBean(dev.onceflow.spring.boot.actuate.OnceflowEndpoint.class));
+  }
+
   // ------------------------------------------------------------------ failures
 
   private void assertFailure(

@@ -201,6 +201,15 @@ class IdempotencyKeyWebFilterIT {
         .exchangeToMono(r -> r.releaseBody().thenReturn(r.statusCode().value()));
   }
 
+  /** Waits until the handler started for {@code key} (anonymous). */
+  private void awaitFirstRun(String key) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (runs(null, key) == 0 && System.nanoTime() < deadline) {
+      Mono.delay(Duration.ofMillis(10)).block();
+    }
+    assertThat(runs(null, key)).as("the handler started for %s", key).isEqualTo(1);
+  }
+
   private int runs(String user, String key) {
     AtomicInteger n = app.runs.get(user + "/" + key);
     return n == null ? 0 : n.get();
@@ -243,10 +252,7 @@ class IdempotencyKeyWebFilterIT {
   void aRepeatWhileTheFirstStillRunsAnswers409WithRetryAfter() {
     String key = key();
     var running = held(key).subscribe();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (runs(null, key) == 0 && System.nanoTime() < deadline) {
-      Mono.delay(Duration.ofMillis(10)).block();
-    }
+    awaitFirstRun(key);
     assertThat(runs(null, key)).isEqualTo(1);
 
     EntityExchangeResult<byte[]> repeat =
@@ -269,14 +275,11 @@ class IdempotencyKeyWebFilterIT {
   void theHeartbeatKeepsALongRequestsKeyBeyondItsLease() {
     String key = key();
     var running = held(key).subscribe();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (runs(null, key) == 0 && System.nanoTime() < deadline) {
-      Mono.delay(Duration.ofMillis(10)).block();
-    }
+    awaitFirstRun(key);
     Mono.delay(Duration.ofMillis(4500)).block(); // more than twice the 2 s lease
     post("/orders", key, "{}").exchange().expectStatus().isEqualTo(409);
     app.gate.tryEmitEmpty();
-    deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     int status = 409;
     while (status == 409 && System.nanoTime() < deadline) {
       Mono.delay(Duration.ofMillis(50)).block();
@@ -406,10 +409,7 @@ class IdempotencyKeyWebFilterIT {
   void aCrashMidRequestLetsARetryRunOnceWithAHigherFenceAfterTheLease() {
     String key = key();
     var crashed = held(key).subscribe();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (runs(null, key) == 0 && System.nanoTime() < deadline) {
-      Mono.delay(Duration.ofMillis(10)).block();
-    }
+    awaitFirstRun(key);
     // the instance serving it "dies": its heartbeats never reach the store again
     store.failNext(FaultyStore.Operation.EXTEND, 1_000_000);
     long crashedFence = app.fences.get(app.fences.size() - 1);
