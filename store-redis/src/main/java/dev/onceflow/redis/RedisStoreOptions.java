@@ -48,6 +48,12 @@ public final class RedisStoreOptions {
   /** The most calls one script call may carry (keeps one script's run on Redis short). */
   public static final int MAX_BATCH_SIZE = 1024;
 
+  /**
+   * Replicas a completion waits for: none. Redis replicates asynchronously, so a failover can lose
+   * an acknowledged record; see {@link Builder#waitForReplicas(int, Duration)}.
+   */
+  public static final int DEFAULT_WAIT_FOR_REPLICAS = 0;
+
   /** The Redis topology. */
   public enum Topology {
     /** One Redis server (or a primary with replicas that the client does not read from). */
@@ -70,6 +76,8 @@ public final class RedisStoreOptions {
   private final Duration connectTimeout;
   private final int batchSize;
   private final int maxInFlightBatches;
+  private final int waitForReplicas;
+  private final Duration waitForReplicasTimeout;
   private final Builder source;
 
   private RedisStoreOptions(Builder b, Topology topology, List<RedisURI> uris) {
@@ -85,6 +93,8 @@ public final class RedisStoreOptions {
     this.connectTimeout = b.connectTimeout;
     this.batchSize = b.batchSize;
     this.maxInFlightBatches = b.maxInFlightBatches;
+    this.waitForReplicas = b.waitForReplicas;
+    this.waitForReplicasTimeout = b.waitForReplicasTimeout;
     this.source = b.copy();
   }
 
@@ -182,6 +192,16 @@ public final class RedisStoreOptions {
     return maxInFlightBatches;
   }
 
+  /** Replicas every completion waits for (WAIT), 0 for none. */
+  public int waitForReplicas() {
+    return waitForReplicas;
+  }
+
+  /** How long a completion waits for its replicas; meaningful when {@link #waitForReplicas()}. */
+  public Duration waitForReplicasTimeout() {
+    return waitForReplicasTimeout;
+  }
+
   /** Never prints the password. */
   @Override
   public String toString() {
@@ -211,6 +231,9 @@ public final class RedisStoreOptions {
         + batchSize
         + ", maxInFlightBatches="
         + maxInFlightBatches
+        + (waitForReplicas > 0
+            ? ", waitForReplicas=" + waitForReplicas + " within " + waitForReplicasTimeout
+            : "")
         + "}";
   }
 
@@ -230,6 +253,8 @@ public final class RedisStoreOptions {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private int batchSize = DEFAULT_BATCH_SIZE;
     private int maxInFlightBatches = DEFAULT_MAX_IN_FLIGHT_BATCHES;
+    private int waitForReplicas = DEFAULT_WAIT_FOR_REPLICAS;
+    private Duration waitForReplicasTimeout = DEFAULT_COMMAND_TIMEOUT;
 
     private Builder() {}
 
@@ -249,6 +274,8 @@ public final class RedisStoreOptions {
       b.connectTimeout = connectTimeout;
       b.batchSize = batchSize;
       b.maxInFlightBatches = maxInFlightBatches;
+      b.waitForReplicas = waitForReplicas;
+      b.waitForReplicasTimeout = waitForReplicasTimeout;
       return b;
     }
 
@@ -444,6 +471,27 @@ public final class RedisStoreOptions {
       return this;
     }
 
+    /**
+     * Makes every completion wait until {@code replicas} replicas acknowledged it ({@code WAIT
+     * replicas timeout} after the completion, on the same connection), so that a failover to one of
+     * them keeps the record. A completion that is written but not acknowledged in time fails with a
+     * {@code StoreException}: the caller does not ack, the message comes back and is then
+     * recognised as a duplicate. Costs a replication round trip per batch of completions; WAIT
+     * narrows the window, it does not make Redis strongly consistent. 0 (the default) turns it off.
+     *
+     * @param replicas 0 to 16
+     * @param timeout positive, at most {@code commandTimeout} minus a margin is sensible
+     */
+    public Builder waitForReplicas(int replicas, Duration timeout) {
+      if (replicas < 0 || replicas > 16) {
+        throw new IllegalArgumentException(
+            "`waitForReplicas` must be between 0 and 16, but was " + replicas);
+      }
+      this.waitForReplicasTimeout = positive("waitForReplicas timeout", timeout);
+      this.waitForReplicas = replicas;
+      return this;
+    }
+
     private static Duration positive(String name, Duration d) {
       Objects.requireNonNull(d, name);
       if (d.isZero() || d.isNegative()) {
@@ -488,6 +536,14 @@ public final class RedisStoreOptions {
       if (!verifyPeer && !anyTls) {
         throw new IllegalArgumentException(
             "`verifyPeer(false)` is set but TLS is off: call tls(true) or use a rediss:// URI");
+      }
+      if (waitForReplicas > 0 && waitForReplicasTimeout.compareTo(commandTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "the `waitForReplicas` timeout ("
+                + waitForReplicasTimeout
+                + ") must be shorter than `commandTimeout` ("
+                + commandTimeout
+                + "), or WAIT would time out as a command before it answers");
       }
       if (username != null && password == null) {
         throw new IllegalArgumentException(

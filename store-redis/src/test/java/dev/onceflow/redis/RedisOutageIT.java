@@ -17,6 +17,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /**
@@ -87,7 +89,7 @@ class RedisOutageIT {
   }
 
   @Test
-  void aPausedRedisTimesOutWithAStoreExceptionAndCallsWorkAfterThePause() {
+  void aPausedRedisTimesOutWithAStoreExceptionAndTheTimedOutLeaseIsReleasedAfterThePause() {
     assertThat(store.acquire(request("warm")).block()).isInstanceOf(AcquireResult.Acquired.class);
     RedisClient admin = RedisClient.create("redis://127.0.0.1:" + redis.port);
     try (StatefulRedisConnection<String, String> c = admin.connect()) {
@@ -103,12 +105,80 @@ class RedisOutageIT {
     } finally {
       admin.shutdown();
     }
+    // The timed-out acquisition ran once Redis resumed; its lease (30 s) is released at once.
+    long resumed = System.nanoTime();
     await()
         .atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofMillis(100))
+        .pollInterval(Duration.ofMillis(50))
         .ignoreExceptionsInstanceOf(StoreException.class)
-        .until(() -> store.acquire(request("resumed")).block() != null);
-    assertThat(store.acquire(request("resumed")).block())
+        .until(() -> store.acquire(request("paused")).block() instanceof AcquireResult.Acquired);
+    assertThat(Duration.ofNanos(System.nanoTime() - resumed)).isLessThan(Duration.ofSeconds(5));
+    assertThat(store.acquire(request("paused")).block())
         .isInstanceOf(AcquireResult.InProgress.class);
+  }
+
+  /**
+   * DESIGN.md: "a timed-out call may have been applied". Redis is stopped (SIGSTOP) for longer than
+   * the command timeout with 300 acquisitions in flight: every one fails with a StoreException,
+   * Redis runs them all once it continues, and the store releases what they granted at once, so the
+   * keys are free again long before their lease (60 s) would end, and none is granted twice.
+   */
+  @Test
+  void acquisitionsThatTimedOutDuringAStopAreReleasedOnceRedisAnswersAgain() throws Exception {
+    int n = 300;
+    String ns = "stopped";
+    Duration lease = Duration.ofSeconds(60);
+    assertThat(store.acquire(AcquireRequest.of(ns, "warm", "o", lease)).block())
+        .isInstanceOf(AcquireResult.Acquired.class);
+    RedisTestSupport.run(
+        List.of("kill", "-STOP", Long.toString(redis.pid())), Duration.ofSeconds(5));
+    List<Throwable> errors;
+    try {
+      errors =
+          Flux.range(0, n)
+              .flatMap(
+                  i ->
+                      store
+                          .acquire(AcquireRequest.of(ns, "k" + i, "a", lease))
+                          .map(
+                              r -> (Throwable) new AssertionError("answered during the stop: " + r))
+                          .onErrorResume(e -> Mono.just(e)),
+                  n)
+              .collectList()
+              .block(Duration.ofSeconds(20));
+      Thread.sleep(TIMEOUT.toMillis());
+    } finally {
+      RedisTestSupport.run(
+          List.of("kill", "-CONT", Long.toString(redis.pid())), Duration.ofSeconds(5));
+    }
+    assertThat(errors).hasSize(n).allSatisfy(e -> assertThat(e).isInstanceOf(StoreException.class));
+    assertThat(store.orphans()).isPositive();
+
+    long resumed = System.nanoTime();
+    try (RedisIdempotencyStore other =
+        RedisIdempotencyStore.create(
+            RedisStoreOptions.builder().standalone("redis://127.0.0.1:" + redis.port).build())) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> store.orphans() == 0);
+      List<AcquireResult> first =
+          Flux.range(0, n)
+              .flatMap(i -> other.acquire(AcquireRequest.of(ns, "k" + i, "b", lease)))
+              .collectList()
+              .block(Duration.ofSeconds(10));
+      assertThat(Duration.ofNanos(System.nanoTime() - resumed)).isLessThan(Duration.ofSeconds(5));
+      assertThat(first)
+          .hasSize(n)
+          .allSatisfy(r -> assertThat(r).isInstanceOf(AcquireResult.Acquired.class));
+      List<AcquireResult> second =
+          Flux.range(0, n)
+              .flatMap(i -> other.acquire(AcquireRequest.of(ns, "k" + i, "c", lease)))
+              .collectList()
+              .block(Duration.ofSeconds(10));
+      assertThat(second)
+          .hasSize(n)
+          .allSatisfy(r -> assertThat(r).isInstanceOf(AcquireResult.InProgress.class));
+    }
   }
 }

@@ -93,7 +93,7 @@ class RedisSentinelIT {
                       "-p",
                       Integer.toString(primary.port),
                       "exists",
-                      "onceflow:sentinel:{k}:r"),
+                      "onceflow:sentinel:{k}"),
                   Duration.ofSeconds(5)))
           .contains("1");
     }

@@ -25,6 +25,33 @@ class RedisStoreOptionsTest {
   }
 
   @Test
+  void waitingForReplicasIsOffByDefaultAndValidated() {
+    assertThat(RedisStoreOptions.standalone("redis://h:6379").waitForReplicas()).isZero();
+    RedisStoreOptions o =
+        RedisStoreOptions.builder()
+            .standalone("redis://h:6379")
+            .waitForReplicas(1, Duration.ofMillis(500))
+            .build();
+    assertThat(o.waitForReplicas()).isEqualTo(1);
+    assertThat(o.waitForReplicasTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(o.toString()).contains("waitForReplicas=1");
+    assertThat(o.mutate().build().waitForReplicas()).isEqualTo(1);
+    assertThatThrownBy(
+            () -> RedisStoreOptions.builder().waitForReplicas(-1, Duration.ofMillis(500)))
+        .hasMessageContaining("`waitForReplicas` must be between 0 and 16, but was -1");
+    assertThatThrownBy(() -> RedisStoreOptions.builder().waitForReplicas(1, Duration.ZERO))
+        .hasMessageContaining("must be positive");
+    assertThatThrownBy(
+            () ->
+                RedisStoreOptions.builder()
+                    .standalone("redis://h:6379")
+                    .waitForReplicas(1, Duration.ofSeconds(2))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be shorter than `commandTimeout`");
+  }
+
+  @Test
   void aRedissUriTurnsTlsOn() {
     assertThat(RedisStoreOptions.standalone("rediss://h:6380").tls()).isTrue();
   }

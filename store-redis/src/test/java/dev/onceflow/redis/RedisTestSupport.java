@@ -109,6 +109,95 @@ final class RedisTestSupport {
     }
   }
 
+  /**
+   * Waits until a just-created Cluster is ready for clients: every node says {@code
+   * cluster_state:ok}, knows all {@code masters} nodes and sees all 16384 slots assigned, and
+   * {@code redis-cli --cluster check} finds that the nodes agree about the slots (right after
+   * {@code --cluster create} a node can say "ok" while another still has the old configuration, and
+   * a client that reads its topology then sends commands into the void).
+   */
+  static void awaitClusterReady(List<OwnedRedis> nodes, int masters) {
+    for (OwnedRedis node : nodes) {
+      awaitTrue(
+          "cluster_state:ok on port " + node.port,
+          Duration.ofSeconds(30),
+          () -> {
+            String info =
+                run(
+                    List.of("redis-cli", "-p", Integer.toString(node.port), "cluster", "info"),
+                    Duration.ofSeconds(5));
+            return info.contains("cluster_state:ok")
+                && info.contains("cluster_slots_ok:16384")
+                && info.contains("cluster_known_nodes:" + masters);
+          });
+    }
+    awaitTrue(
+        "the nodes of the Cluster to agree about the slots",
+        Duration.ofSeconds(30),
+        () -> {
+          String check =
+              runAllowingFailure(
+                  List.of("redis-cli", "--cluster", "check", "127.0.0.1:" + nodes.get(0).port),
+                  Duration.ofSeconds(10));
+          return check.contains("All nodes agree about slots configuration")
+              && check.contains("All 16384 slots covered")
+              && !check.contains("[ERR]")
+              && !check.contains("[WARNING]");
+        });
+  }
+
+  /** Runs a command and returns its output, whatever its exit status. */
+  static String runAllowingFailure(List<String> command, Duration timeout) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        return "";
+      }
+      return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return fail("cannot run " + String.join(" ", command) + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail("interrupted: " + String.join(" ", command));
+    }
+  }
+
+  /** Deletes every key under a prefix (SCAN + UNLINK), never the whole database. */
+  static void unlinkAll(
+      io.lettuce.core.api.sync.RedisCommands<String, String> sync, String prefix) {
+    List<String> batch = new ArrayList<>();
+    io.lettuce.core.ScanIterator<String> it =
+        io.lettuce.core.ScanIterator.scan(
+            sync, io.lettuce.core.ScanArgs.Builder.matches(prefix + "*").limit(1000));
+    while (it.hasNext()) {
+      batch.add(it.next());
+      if (batch.size() == 1000) {
+        sync.unlink(batch.toArray(String[]::new));
+        batch.clear();
+      }
+    }
+    if (!batch.isEmpty()) {
+      sync.unlink(batch.toArray(String[]::new));
+    }
+  }
+
+  /** Deletes the store's function library (only this version's) from a server, if loaded. */
+  static void deleteLibrary(io.lettuce.core.api.sync.RedisCommands<String, String> r) {
+    try {
+      r.dispatch(
+          io.lettuce.core.protocol.CommandType.FUNCTION,
+          new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+          new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
+              .add("DELETE")
+              .add(dev.onceflow.redis.internal.ServerCode.LIBRARY_NAME));
+    } catch (io.lettuce.core.RedisCommandExecutionException e) {
+      if (!String.valueOf(e.getMessage()).contains("not found")) {
+        throw e;
+      }
+    }
+  }
+
   /** A redis-server child process this test owns; stopped by its own pid. */
   static final class OwnedRedis implements AutoCloseable {
     final int port;
