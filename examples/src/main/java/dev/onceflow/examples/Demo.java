@@ -1,5 +1,6 @@
 package dev.onceflow.examples;
 
+import dev.onceflow.core.Envelope;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.handler.Handled;
 import dev.onceflow.kafka.KafkaDeadLetter;
@@ -77,11 +78,11 @@ public final class Demo {
     // A fresh namespace per run: records of earlier runs in the same Redis do not interfere.
     String pipelineName = "demo-orders-" + UUID.randomUUID().toString().substring(0, 8);
     out.println("onceflow demo: starting a Kafka broker inside this JVM (KRaft, loopback)");
-    try (EmbeddedKafka kafka = EmbeddedKafka.startQuietly();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
         StoreChoice stores = storeChoice.get();
         KafkaPublisher publisher = KafkaPublisher.create(kafka.bootstrapServers());
         KafkaDeadLetter deadLetters =
-            KafkaDeadLetter.to(kafka.bootstrapServers(), DEAD_LETTER_TOPIC)) {
+            KafkaDeadLetter.create(kafka.bootstrapServers(), DEAD_LETTER_TOPIC)) {
       kafka.createTopic(TOPIC, PARTITIONS).createTopic(DEAD_LETTER_TOPIC, 1);
       out.printf(
           "broker %s up in %.1f s; store: %s; pipeline %s%n",
@@ -172,13 +173,15 @@ public final class Demo {
     int duplicates = 0;
     for (int i = 0; i < ORDERS; i++) {
       boolean poison = isPoison(i);
-      String id = "order-" + i;
-      String key = "customer-" + (i % 500);
-      byte[] body = body(i, poison);
-      Map<String, String> headers = Map.of("onceflow-id", id);
-      sends.add(publisher.publish(TOPIC, key, body, headers));
+      Envelope order =
+          Envelope.builder()
+              .messageId("order-" + i)
+              .entityKey("customer-" + (i % 500))
+              .payload(body(i, poison))
+              .build();
+      sends.add(publisher.publish(TOPIC, order));
       if (random.nextDouble() < DUPLICATE_RATE) {
-        sends.add(publisher.publish(TOPIC, key, body, headers)); // the producer re-sent it
+        sends.add(publisher.publish(TOPIC, order)); // the producer re-sent it
         duplicates++;
       }
     }
@@ -206,7 +209,7 @@ public final class Demo {
       String pipelineName,
       String owner) {
     KafkaSource source =
-        KafkaSource.of(
+        KafkaSource.create(
             KafkaSourceOptions.builder()
                 .bootstrapServers(bootstrapServers)
                 .groupId(GROUP)

@@ -1,5 +1,6 @@
 package dev.onceflow.examples;
 
+import dev.onceflow.core.Envelope;
 import dev.onceflow.core.MessageSource;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.examples.internal.StoreChoice;
@@ -11,7 +12,6 @@ import dev.onceflow.kafka.embedded.EmbeddedKafka;
 import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import java.time.Duration;
-import java.util.Map;
 import reactor.core.publisher.Flux;
 
 /**
@@ -34,12 +34,12 @@ public final class KafkaOrdersExample {
   }
 
   static Ledger run() {
-    try (EmbeddedKafka kafka = EmbeddedKafka.startQuietly();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
         StoreChoice stores =
             StoreChoice.redisIfAnswering("redis://127.0.0.1:6379", "onceflow-examples");
         KafkaPublisher publisher = KafkaPublisher.create(kafka.bootstrapServers());
         KafkaDeadLetter kafkaDeadLetters =
-            KafkaDeadLetter.to(kafka.bootstrapServers(), "orders.DLT")) {
+            KafkaDeadLetter.create(kafka.bootstrapServers(), "orders.DLT")) {
       String bootstrap = kafka.bootstrapServers();
       kafka.createTopic("orders", 3).createTopic("orders.DLT", 1);
       Flux.range(0, ORDERS * 2)
@@ -48,9 +48,11 @@ public final class KafkaOrdersExample {
                 int i = n / 2;
                 return publisher.publish(
                     "orders",
-                    "customer-" + (i % 50),
-                    Orders.payload(i),
-                    Map.of("onceflow-id", "order-" + i));
+                    Envelope.builder()
+                        .messageId("order-" + i) // the same id for both copies
+                        .entityKey("customer-" + (i % 50))
+                        .payload(Orders.payload(i))
+                        .build());
               },
               64)
           .then()
@@ -58,7 +60,7 @@ public final class KafkaOrdersExample {
 
       // The broker-specific lines: the source and the dead-letter destination.
       MessageSource source =
-          KafkaSource.of(
+          KafkaSource.create(
               KafkaSourceOptions.builder()
                   .bootstrapServers(bootstrap)
                   .groupId("orders-example")

@@ -1,14 +1,13 @@
 package dev.onceflow.examples;
 
-import dev.onceflow.core.BrokerKind;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.MessageSource;
-import dev.onceflow.core.Origin;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.outcome.Ledger;
 import dev.onceflow.pipeline.Pipeline;
 import dev.onceflow.rabbitmq.RabbitDeadLetter;
+import dev.onceflow.rabbitmq.RabbitDeadLetterOptions;
 import dev.onceflow.rabbitmq.RabbitPublisher;
 import dev.onceflow.rabbitmq.RabbitSource;
 import dev.onceflow.rabbitmq.RabbitSourceOptions;
@@ -39,7 +38,13 @@ public final class RabbitOrdersExample {
     try (StoreChoice stores =
             StoreChoice.redisIfAnswering("redis://127.0.0.1:6379", "onceflow-examples");
         RabbitPublisher publisher = RabbitPublisher.create(uri);
-        RabbitDeadLetter rabbitDeadLetters = RabbitDeadLetter.toQueue(uri, queue + ".dlq")) {
+        RabbitDeadLetter rabbitDeadLetters =
+            RabbitDeadLetter.create(
+                RabbitDeadLetterOptions.builder()
+                    .uri(uri)
+                    .queue(queue + ".dlq")
+                    .declareQueue(true)
+                    .build())) {
 
       // The broker-specific lines: the source and the dead-letter destination.
       RabbitSource rabbit =
@@ -71,16 +76,6 @@ public final class RabbitOrdersExample {
                                           .messageId("order-" + n / 2)
                                           .entityKey("customer-" + (n / 2 % 50))
                                           .payload(Orders.payload(n / 2))
-                                          .origin(
-                                              new Origin(
-                                                  BrokerKind.RABBITMQ,
-                                                  queue,
-                                                  -1,
-                                                  -1,
-                                                  null,
-                                                  null,
-                                                  false,
-                                                  0))
                                           .build())
                                   // the queue is declared when the consumer subscribes: until
                                   // then the broker returns the message as unroutable

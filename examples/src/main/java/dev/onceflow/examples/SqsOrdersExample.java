@@ -1,9 +1,7 @@
 package dev.onceflow.examples;
 
-import dev.onceflow.core.BrokerKind;
 import dev.onceflow.core.Envelope;
 import dev.onceflow.core.MessageSource;
-import dev.onceflow.core.Origin;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.examples.internal.StoreChoice;
 import dev.onceflow.outcome.Ledger;
@@ -68,10 +66,9 @@ public final class SqsOrdersExample {
                 .messageId("order-" + n / 2)
                 .entityKey("customer-" + (n / 2 % 50))
                 .payload(Orders.payload(n / 2))
-                .origin(new Origin(BrokerKind.SQS, name, -1, -1, null, null, false, 0))
                 .build());
       }
-      SqsPublisher.create(client, queueUrl).publishAll(messages).block(Duration.ofSeconds(60));
+      SqsPublisher.create(client).publishAll(queueUrl, messages).block(Duration.ofSeconds(60));
 
       // The broker-specific lines: the source and the dead-letter destination.
       MessageSource source =

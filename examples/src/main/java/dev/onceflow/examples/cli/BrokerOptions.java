@@ -1,15 +1,15 @@
 package dev.onceflow.examples.cli;
 
-import dev.onceflow.core.BrokerKind;
 import dev.onceflow.core.Envelope;
+import dev.onceflow.core.MessagePublisher;
 import dev.onceflow.core.MessageSource;
-import dev.onceflow.core.Origin;
 import dev.onceflow.deadletter.DeadLetterSink;
 import dev.onceflow.kafka.KafkaDeadLetter;
 import dev.onceflow.kafka.KafkaPublisher;
 import dev.onceflow.kafka.KafkaSource;
 import dev.onceflow.kafka.KafkaSourceOptions;
 import dev.onceflow.rabbitmq.RabbitDeadLetter;
+import dev.onceflow.rabbitmq.RabbitDeadLetterOptions;
 import dev.onceflow.rabbitmq.RabbitPublisher;
 import dev.onceflow.rabbitmq.RabbitSource;
 import dev.onceflow.rabbitmq.RabbitSourceOptions;
@@ -143,74 +143,74 @@ final class BrokerOptions implements AutoCloseable {
    *
    * @param maxInFlight the most deliveries held unsettled
    * @param group the Kafka consumer group (ignored by the other brokers)
+   * @param idHeader the header or attribute that carries the message id before the convention's, or
+   *     null
    */
-  MessageSource source(String destination, int maxInFlight, String group) {
+  MessageSource source(
+      String destination, int maxInFlight, String group, @Nullable String idHeader) {
     return switch (broker()) {
-      case kafka ->
-          KafkaSource.of(
-              KafkaSourceOptions.builder()
-                  .bootstrapServers(bootstrapServers)
-                  .groupId(group)
-                  .topics(destination)
-                  .maxInFlight(maxInFlight)
-                  .commitInterval(Duration.ofMillis(200))
-                  .build());
-      case rabbitmq ->
-          RabbitSource.create(
-              RabbitSourceOptions.builder()
-                  .uri(amqpUri)
-                  .queue(destination)
-                  .declareQueue(true)
-                  .prefetch(Math.min(maxInFlight, RabbitSourceOptions.MAX_PREFETCH))
-                  .build());
-      case sqs ->
-          SqsSource.create(
-              SqsSourceOptions.builder()
-                  .client(sqsClient())
-                  .queueUrl(destination)
-                  .maxInFlight(maxInFlight)
-                  .waitTime(Duration.ofSeconds(1))
-                  .build());
+      case kafka -> {
+        KafkaSourceOptions.Builder b =
+            KafkaSourceOptions.builder()
+                .bootstrapServers(bootstrapServers)
+                .groupId(group)
+                .topics(destination)
+                .maxInFlight(maxInFlight)
+                .commitInterval(Duration.ofMillis(200));
+        yield KafkaSource.create(idHeader == null ? b.build() : b.idHeader(idHeader).build());
+      }
+      case rabbitmq -> {
+        RabbitSourceOptions.Builder b =
+            RabbitSourceOptions.builder()
+                .uri(amqpUri)
+                .queue(destination)
+                .declareQueue(true)
+                .prefetch(Math.min(maxInFlight, RabbitSourceOptions.MAX_PREFETCH));
+        yield RabbitSource.create(idHeader == null ? b.build() : b.idHeader(idHeader).build());
+      }
+      case sqs -> {
+        SqsSourceOptions.Builder b =
+            SqsSourceOptions.builder()
+                .client(sqsClient())
+                .queueUrl(destination)
+                .maxInFlight(maxInFlight)
+                .waitTime(Duration.ofSeconds(1));
+        yield SqsSource.create(idHeader == null ? b.build() : b.idHeader(idHeader).build());
+      }
     };
   }
 
-  /** A dead-letter sink to {@code destination}. */
+  /**
+   * A dead-letter sink to {@code destination}. The pipeline checks it at start: a Kafka topic or
+   * SQS queue must exist; a RabbitMQ queue is declared.
+   */
   DeadLetterSink deadLetterSink(String destination) {
     return switch (broker()) {
-      case kafka -> own(KafkaDeadLetter.to(bootstrapServers, destination));
-      case rabbitmq -> own(RabbitDeadLetter.toQueue(amqpUri, destination));
+      case kafka -> own(KafkaDeadLetter.create(bootstrapServers, destination));
+      case rabbitmq ->
+          own(
+              RabbitDeadLetter.create(
+                  RabbitDeadLetterOptions.builder()
+                      .uri(amqpUri)
+                      .queue(destination)
+                      .declareQueue(true)
+                      .build()));
       case sqs -> SqsDeadLetter.create(sqsClient(), destination);
     };
   }
 
   /** A publisher to {@code destination} that keeps each envelope's id and convention headers. */
   Function<Envelope, Mono<Void>> publisher(String destination) {
-    return switch (broker()) {
-      case kafka -> {
-        KafkaPublisher p = own(KafkaPublisher.create(bootstrapServers));
-        yield e -> p.publish(destination, e).then();
-      }
-      case rabbitmq -> {
-        declareRabbitQueue(destination);
-        RabbitPublisher p = own(RabbitPublisher.create(amqpUri));
-        yield e -> p.publish(destination, e);
-      }
-      case sqs -> {
-        SqsPublisher p = SqsPublisher.create(sqsClient(), destination);
-        yield e -> p.publish(e).then();
-      }
-    };
-  }
-
-  /** A placeholder origin for envelopes built to be published (publishers ignore it). */
-  Origin origin(String destination) {
-    BrokerKind kind =
+    MessagePublisher<?> p =
         switch (broker()) {
-          case kafka -> BrokerKind.KAFKA;
-          case rabbitmq -> BrokerKind.RABBITMQ;
-          case sqs -> BrokerKind.SQS;
+          case kafka -> own(KafkaPublisher.create(bootstrapServers));
+          case rabbitmq -> {
+            declareRabbitQueue(destination);
+            yield own(RabbitPublisher.create(amqpUri));
+          }
+          case sqs -> SqsPublisher.create(sqsClient());
         };
-    return new Origin(kind, destination, -1, -1, null, null, false, 0);
+    return e -> p.publish(destination, e).then();
   }
 
   private void declareRabbitQueue(String name) {

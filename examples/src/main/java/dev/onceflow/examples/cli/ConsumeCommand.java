@@ -106,6 +106,16 @@ final class ConsumeCommand implements Callable<Integer> {
   String poisonHeader = "x-poison";
 
   @Option(
+      names = "--id-header",
+      paramLabel = "NAME",
+      description =
+          "The header (Kafka, RabbitMQ) or message attribute (SQS) that carries the message id of"
+              + " producers that are not onceflow, such as X-Message-Id. It is read before"
+              + " onceflow-id; CloudEvents ids (ce_id, cloudEvents:id, ce-id) are recognised"
+              + " without it.")
+  @Nullable String idHeader;
+
+  @Option(
       names = "--handler-delay-ms",
       defaultValue = "0",
       paramLabel = "N",
@@ -158,7 +168,8 @@ final class ConsumeCommand implements Callable<Integer> {
     String group = broker.group != null ? broker.group : store.pipeline;
     try (BrokerOptions brokers = broker;
         StoreChoice stores = store.open()) {
-      MessageSource source = brokers.source(destination, Math.max(concurrency, 16), group);
+      MessageSource source =
+          brokers.source(destination, Math.max(concurrency, 16), group, idHeader);
       DeadLetterSink sink = brokers.deadLetterSink(deadLetterTarget);
       Pipeline<String, Object> pipeline = pipeline(source, sink, stores);
       out.printf(
@@ -175,6 +186,9 @@ final class ConsumeCommand implements Callable<Integer> {
   }
 
   private void validate() {
+    if (idHeader != null && idHeader.isBlank()) {
+      throw usage("--id-header must not be blank");
+    }
     if (concurrency < 1 || concurrency > 10_000) {
       throw usage("--concurrency must be between 1 and 10000, but was " + concurrency);
     }

@@ -10,8 +10,9 @@ final class DeadLetterOption {
       names = "--dead-letter",
       paramLabel = "TARGET",
       description =
-          "Dead-letter destination: Kafka topic (default <topic>.DLT), RabbitMQ queue (default"
-              + " <queue>.dlq), SQS queue URL (required).")
+          "Dead-letter destination, checked at start: Kafka topic (default <topic>.DLT; must"
+              + " exist), RabbitMQ queue (default <queue>.dlq; declared), SQS queue URL (required;"
+              + " must exist).")
   @Nullable String given;
 
   /** The dead-letter destination: the one given, or the broker's default beside the source. */

@@ -54,7 +54,7 @@ final class DeadLettersCommand implements Callable<Integer> {
       long n =
           DeadLetterReading.read(
               brokers.source(
-                  target, scan.maxMessages, "onceflow-dead-letters-" + UUID.randomUUID()),
+                  target, scan.maxMessages, "onceflow-dead-letters-" + UUID.randomUUID(), null),
               scan.maxMessages,
               scan.idleExit(),
               out,

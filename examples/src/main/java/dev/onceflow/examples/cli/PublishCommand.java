@@ -129,8 +129,7 @@ final class PublishCommand implements Callable<Integer> {
                 .timestamp(Instant.now())
                 .payload(
                     ("{\"order\":" + i + ",\"amount\":" + (i % 97 + 1) + "}")
-                        .getBytes(StandardCharsets.UTF_8))
-                .origin(brokers.origin(destination));
+                        .getBytes(StandardCharsets.UTF_8));
         if (isPoison) {
           b.header(poisonHeader, "true");
           poison++;

@@ -62,7 +62,7 @@ final class RedriveCommand implements Callable<Integer> {
       AtomicLong skipped = new AtomicLong();
       long n =
           DeadLetterReading.read(
-              brokers.source(target, scan.maxMessages, store.pipeline + "-redrive"),
+              brokers.source(target, scan.maxMessages, store.pipeline + "-redrive", null),
               scan.maxMessages,
               scan.idleExit(),
               out,
@@ -83,7 +83,7 @@ final class RedriveCommand implements Callable<Integer> {
                             return d.ack();
                           }
                           return publisher
-                              .apply(redriveCopy(e, brokers, destination))
+                              .apply(redriveCopy(e))
                               .then(d.ack())
                               .doOnSuccess(
                                   v -> {
@@ -102,7 +102,7 @@ final class RedriveCommand implements Callable<Integer> {
   }
 
   /** The original message: same id, payload and headers, without dead-letter metadata, marked. */
-  static Envelope redriveCopy(Envelope deadLetter, BrokerOptions brokers, String destination) {
+  static Envelope redriveCopy(Envelope deadLetter) {
     Map<String, String> headers = new LinkedHashMap<>();
     deadLetter
         .headers()
@@ -115,10 +115,6 @@ final class RedriveCommand implements Callable<Integer> {
     headers.put(HeaderConvention.REDRIVE, "true");
     Envelope.Builder b = Envelope.builder();
     HeaderConvention.apply(b, headers);
-    return b.messageId(deadLetter.messageId())
-        .payload(deadLetter.payload())
-        .origin(brokers.origin(destination))
-        .redrive(true)
-        .build();
+    return b.messageId(deadLetter.messageId()).payload(deadLetter.payload()).redrive(true).build();
   }
 }

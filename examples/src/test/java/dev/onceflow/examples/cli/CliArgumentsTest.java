@@ -42,6 +42,13 @@ class CliArgumentsTest {
   }
 
   @Test
+  void aBlankIdHeaderIsAUsageError() {
+    Cli.Run r = Cli.run("consume", "--broker", "kafka", "--topic", "t", "--id-header", " ");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--id-header must not be blank");
+  }
+
+  @Test
   void sqsWithoutDeadLetterQueueIsAUsageError() {
     Cli.Run r =
         Cli.run("consume", "--broker", "sqs", "--queue-url", "http://127.0.0.1:9324/000/orders");

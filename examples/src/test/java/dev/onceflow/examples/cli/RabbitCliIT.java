@@ -27,6 +27,56 @@ class RabbitCliIT {
     check("plain");
   }
 
+  @Test
+  void idHeaderDeduplicatesAProducerThatIsNotOnceflowByItsOwnId() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String queue = "cli-foreign-" + run;
+    String pipeline = "cli-foreign-" + run;
+    com.rabbitmq.client.ConnectionFactory cf = new com.rabbitmq.client.ConnectionFactory();
+    cf.setUri(Cli.AMQP);
+    try (com.rabbitmq.client.Connection c = cf.newConnection();
+        com.rabbitmq.client.Channel ch = c.createChannel()) {
+      ch.queueDeclare(queue, true, false, false, null);
+      ch.confirmSelect();
+      for (int i = 0; i < 40; i++) {
+        // Each order twice, with its id only in X-Message-Id and a new message-id per send.
+        ch.basicPublish(
+            "",
+            queue,
+            new com.rabbitmq.client.AMQP.BasicProperties.Builder()
+                .messageId(UUID.randomUUID().toString())
+                .headers(Map.of("X-Message-Id", run + "-" + (i % 20)))
+                .build(),
+            "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      ch.waitForConfirmsOrDie(10_000);
+    }
+    Cli.Run consumed =
+        Cli.run(
+            "consume",
+            "--broker",
+            "rabbitmq",
+            "--amqp-uri",
+            Cli.AMQP,
+            "--queue",
+            queue,
+            "--id-header",
+            "X-Message-Id",
+            "--redis",
+            Cli.REDIS,
+            "--pipeline",
+            pipeline,
+            "--max-messages",
+            "40",
+            "--idle-exit-seconds",
+            "20");
+    assertThat(consumed.exitCode()).as(consumed.out() + consumed.err()).isZero();
+    assertThat(consumed.number("processed")).isEqualTo(20);
+    assertThat(consumed.number("duplicates")).isEqualTo(20);
+    assertThat(Cli.effects(pipeline)).hasSize(20).containsKey(run + "-7");
+    Cli.deleteEffects(pipeline);
+  }
+
   private void check(String effect) {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String queue = "cli-orders-" + run;

@@ -24,8 +24,18 @@ import org.apache.kafka.common.test.TestKitNodes;
  *
  * <p>Needs {@code org.apache.kafka:kafka-test-common-runtime} and {@code
  * org.apache.kafka:kafka-clients:test} (classifier {@code test}) on the classpath, both at the
- * version of {@code kafka-clients}. It is a broker for tests and demos, not a production setup (one
- * node, replication factor 1, data in a temporary directory removed on close).
+ * version of {@code kafka-clients}; this module brings them, without JUnit and without log4j-core.
+ * It is a broker for tests and demos, not a production setup (one node, replication factor 1, data
+ * in a temporary directory removed on close).
+ *
+ * <p><b>Quiet.</b> A broker logs hundreds of lines at INFO while it starts, its whole configuration
+ * among them. While a broker runs, its own loggers ({@code kafka.*}, {@code
+ * org.apache.kafka.server}, {@code .controller}, {@code .raft}, ...) are lowered to WARN, and so
+ * are the loggers it shares with clients (configuration dumps, version banners) while it starts and
+ * stops; the storage formatter's lines on {@code System.out} are dropped. Loggers whose level the
+ * program configured are left alone, and every level is restored when the last broker closes. This
+ * works with Logback and {@code java.util.logging} behind SLF4J; with another backend, set {@code
+ * kafka} and {@code org.apache.kafka} to WARN in its configuration.
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -53,6 +63,7 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws IllegalStateException when the broker does not start
    */
   public static EmbeddedKafka start() {
+    BrokerLogging.Quieted shared = BrokerLogging.starting();
     KafkaClusterTestKit cluster = null;
     try {
       TestKitNodes nodes =
@@ -73,11 +84,12 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setConfigProp("group.initial.rebalance.delay.ms", "0")
               .setConfigProp("auto.create.topics.enable", "false")
               .build();
-      cluster.format();
+      formatSilently(cluster);
       cluster.startup();
       cluster.waitForReadyBrokers();
       return new EmbeddedKafka(cluster);
     } catch (Exception e) {
+      BrokerLogging.stopped();
       if (cluster != null) {
         try {
           cluster.close();
@@ -94,18 +106,20 @@ public final class EmbeddedKafka implements AutoCloseable {
               + "classpath (they are compile dependencies of onceflow-examples) and that a loopback "
               + "port is free",
           e);
+    } finally {
+      shared.restore();
     }
   }
 
   /**
-   * {@link #start()} with {@code System.out} silenced while the broker formats its storage (Kafka's
-   * formatter prints to it). For programs whose output is their report, such as the demo.
+   * Formats the storage with {@code System.out} silenced: Kafka's formatter prints its bootstrap
+   * metadata there. Other threads' output during those milliseconds is dropped too.
    */
-  public static EmbeddedKafka startQuietly() {
+  private static void formatSilently(KafkaClusterTestKit cluster) throws Exception {
     java.io.PrintStream original = System.out;
     System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     try {
-      return start();
+      cluster.format();
     } finally {
       System.setOut(original);
     }
@@ -194,13 +208,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /** Stops the broker and deletes its data. Blocking. */
   @Override
   public void close() {
-    admin.close(Duration.ofSeconds(5));
+    BrokerLogging.Quieted shared = BrokerLogging.stopping();
     try {
+      admin.close(Duration.ofSeconds(5));
       cluster.close();
     } catch (Exception e) {
       throw new IllegalStateException("could not stop the in-JVM Kafka broker", e);
+    } finally {
+      shared.restore();
+      BrokerLogging.stopped();
     }
   }
 }
