@@ -480,6 +480,67 @@ class OnceflowAutoConfigurationTest {
                     .doesNotHaveBean(dev.onceflow.spring.boot.actuate.OnceflowEndpoint.class));
   }
 
+  /** A handler that never finishes, over an in-memory queue. */
+  @Configuration(proxyBeanMethods = false)
+  static class HangingApp {
+    final AtomicInteger started = new AtomicInteger();
+
+    @Bean
+    PipelineHandler<Order, Void> orders() {
+      return msg -> Mono.<Void>never().doOnSubscribe(s -> started.incrementAndGet());
+    }
+
+    @Bean
+    @Qualifier("orders")
+    InMemorySource ordersQueue() {
+      return InMemorySource.create("orders");
+    }
+
+    @Bean
+    @Qualifier("orders")
+    InMemoryDeadLetters ordersDeadLetters() {
+      return InMemoryDeadLetters.create();
+    }
+  }
+
+  @Test
+  void theShutdownTimeoutBoundsTheGracefulStopAndWhatDidNotFinishIsLeftToTheBroker() {
+    runner
+        .withUserConfiguration(HangingApp.class)
+        .withPropertyValues(
+            "onceflow.pipelines.orders.concurrency=1", "onceflow.shutdown-timeout=400ms")
+        .run(
+            ctx -> {
+              ctx.getBean(InMemorySource.class).publish(order("slow", 1, "k"));
+              HangingApp app = ctx.getBean(HangingApp.class);
+              long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+              while (app.started.get() == 0 && System.nanoTime() < deadline) {
+                Mono.delay(Duration.ofMillis(10)).block();
+              }
+              assertThat(app.started).hasValue(1);
+              long t0 = System.nanoTime();
+              stop(ctx);
+              Duration took = Duration.ofNanos(System.nanoTime() - t0);
+              assertThat(took).isBetween(Duration.ofMillis(380), Duration.ofSeconds(10));
+              var ledger = ctx.getBean(OnceflowPipelines.class).pipeline("orders").ledger();
+              assertThat(ledger.nacked()).isEqualTo(1);
+              assertThat(ledger.processed()).isZero();
+            });
+  }
+
+  @Test
+  void aBadRabbitPrefetchFails() {
+    assertFailure(
+        runner
+            .withUserConfiguration(TextApp.class)
+            .withPropertyValues(
+                "onceflow.pipelines.orders.broker=rabbitmq",
+                "onceflow.pipelines.orders.destination=orders",
+                "onceflow.rabbitmq.prefetch=0"),
+        "onceflow.rabbitmq.prefetch",
+        "'0'");
+  }
+
   // ------------------------------------------------------------------ failures
 
   private void assertFailure(

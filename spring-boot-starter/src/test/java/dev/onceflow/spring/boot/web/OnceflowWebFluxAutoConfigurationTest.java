@@ -78,6 +78,28 @@ class OnceflowWebFluxAutoConfigurationTest {
   }
 
   @Test
+  void whenTheKeyIsNotRequiredARequestWithoutOnePassesThrough() {
+    runner
+        .withPropertyValues(
+            "onceflow.http.idempotency.paths=/orders", "onceflow.http.idempotency.required=false")
+        .run(
+            ctx -> {
+              IdempotencyKeyWebFilter filter = ctx.getBean(IdempotencyKeyWebFilter.class);
+              MockServerWebExchange post =
+                  MockServerWebExchange.from(MockServerHttpRequest.post("/orders").build());
+              filter
+                  .filter(
+                      post,
+                      e -> {
+                        e.getResponse().setStatusCode(HttpStatus.CREATED);
+                        return e.getResponse().setComplete();
+                      })
+                  .block();
+              assertThat(post.getResponse().getStatusCode()).isEqualTo(HttpStatus.CREATED);
+            });
+  }
+
+  @Test
   void withoutPathsTheFilterAppliesToNothing() {
     runner.run(
         ctx -> {
