@@ -55,7 +55,7 @@ public class OrdersApplication {
             || System.getProperty("onceflow.kafka.bootstrap-servers") != null
             || System.getenv("ONCEFLOW_KAFKA_BOOTSTRAPSERVERS") != null;
     if (!external) {
-      EmbeddedKafka kafka = EmbeddedKafka.startQuietly().createTopic(TOPIC, 3);
+      EmbeddedKafka kafka = EmbeddedKafka.start().createTopic(TOPIC, 3);
       // printed, not logged: logging is set up by SpringApplication.run below
       System.out.println(
           "Kafka broker inside this JVM at "
