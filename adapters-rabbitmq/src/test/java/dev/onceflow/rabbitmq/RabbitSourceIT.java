@@ -26,6 +26,7 @@ import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /** The source against the real broker: settlement, bounds, cancel, recovery, mapping. */
@@ -393,6 +394,9 @@ class RabbitSourceIT {
     AtomicInteger acked = new AtomicInteger();
     AtomicInteger redelivered = new AtomicInteger();
     AtomicInteger ackFailures = new AtomicInteger();
+    // After the first 100 acks, deliveries wait (unacked) until the connection was reset, so that
+    // the lost channel surely holds unacked deliveries, however fast this machine is.
+    Sinks.Empty<Void> reset = Sinks.empty();
     Disposable run =
         source
             .receive()
@@ -407,6 +411,7 @@ class RabbitSourceIT {
                     recorded.add(id);
                   }
                   return Mono.delay(Duration.ofMillis(5))
+                      .then(acked.get() >= 100 ? reset.asMono() : Mono.<Void>empty())
                       .then(d.ack())
                       .doOnSuccess(v -> acked.incrementAndGet())
                       .onErrorResume(
@@ -419,8 +424,10 @@ class RabbitSourceIT {
             .subscribe();
     try {
       await().atMost(Duration.ofSeconds(20)).until(() -> acked.get() >= 100);
+      await().atMost(Duration.ofSeconds(10)).until(() -> source.inFlight() > 0);
       // Kill the connection under the consumer: spring-amqp must reconnect and resume.
       cf.resetConnection();
+      reset.tryEmitEmpty();
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> recorded.size() == total && broker.ready(q) == 0 && source.inFlight() == 0);

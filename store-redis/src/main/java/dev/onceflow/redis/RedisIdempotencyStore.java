@@ -34,12 +34,13 @@ import reactor.core.publisher.Mono;
  *
  * One Redis key per message key {@code k} of namespace {@code ns} holds its fence, its lease and
  * its record: {@code <prefix>:<ns>:{<k>}} (prefix from {@link RedisStoreOptions#keyPrefix()},
- * default {@code onceflow}). The braces are a Cluster hash tag. A message key with a hash tag of its
- * own after its first character keeps it: {@code order-7{user-42}} is stored as {@code
+ * default {@code onceflow}). The braces are a Cluster hash tag. A message key with a hash tag of
+ * its own after its first character keeps it: {@code order-7{user-42}} is stored as {@code
  * <prefix>:<ns>:{user-42}:order-7{user-42}}, in the slot of {@code user-42}; a key that contains a
- * {@code '}'} is stored the same way, with the tag cut at that brace; a key that is empty or starts
- * with {@code '}'} or {@code '~'} is written as {@code ~k}. Namespaces must not contain braces. An
- * ACL rule {@code ~<prefix>:<ns>:*} confines a Redis user to one pipeline's keys.
+ * <code>'&#125;'</code> is stored the same way, with the tag cut at that brace; a key that is empty
+ * or starts with <code>'&#125;'</code> or {@code '~'} is written as {@code ~k}. Namespaces must not
+ * contain braces. An ACL rule {@code ~<prefix>:<ns>:*} confines a Redis user to one pipeline's
+ * keys.
  *
  * <p>The key expires (PXAT) at the latest of: retention plus lease after its last grant, its
  * record's expiry and its lease's expiry. So its fence outlives every lease and record (the fence
@@ -56,8 +57,8 @@ import reactor.core.publisher.Mono;
  *
  * <h2>Server code</h2>
  *
- * On Redis 7 the code is a function library ({@code onceflow_<digest>}, loaded once per server
- * with {@code FUNCTION LOAD}, called with {@code FCALL}); on Redis 6.2, or for a user not allowed to
+ * On Redis 7 the code is a function library ({@code onceflow_<digest>}, loaded once per server with
+ * {@code FUNCTION LOAD}, called with {@code FCALL}); on Redis 6.2, or for a user not allowed to
  * load functions, the same code runs as a script ({@code EVALSHA}). A server that lost it (restart
  * without persistence, flush) gets it again on the first call that misses it.
  *
@@ -67,12 +68,13 @@ import reactor.core.publisher.Mono;
  * the token still owns the lease and that every effect can apply (key types, integer values,
  * increments that would overflow a signed 64-bit integer, several effects on one key together), so
  * that either all effects and the record are written or nothing is. Effect key {@code e} maps to
- * the Redis key {@code <prefix>:<ns>:e}. An effect key starting with {@code '{'} is refused (that
- * shape is reserved for the store's own keys). In a Cluster, an effect key must hash to the message
- * key's slot, or the completion fails with {@link EffectRejectedException} before anything is sent;
- * {@link #colocated(String, String)} names such a key (e.g. {@code colocated("totals", msg.key())}).
- * An effect that cannot apply fails its completion with {@link EffectRejectedException} and writes
- * nothing; other completions sent in the same batch are not affected.
+ * the Redis key {@code <prefix>:<ns>:e}. An effect key starting with <code>'&#123;'</code> is
+ * refused (that shape is reserved for the store's own keys). In a Cluster, an effect key must hash
+ * to the message key's slot, or the completion fails with {@link EffectRejectedException} before
+ * anything is sent; {@link #colocated(String, String)} names such a key (e.g. {@code
+ * colocated("totals", msg.key())}). An effect that cannot apply fails its completion with {@link
+ * EffectRejectedException} and writes nothing; other completions sent in the same batch are not
+ * affected.
  *
  * <h2>Batching and threading</h2>
  *
@@ -84,9 +86,9 @@ import reactor.core.publisher.Mono;
  * delayed and hundreds of calls in flight share a round trip. In a Cluster a batch carries the
  * operations of one primary; an operation whose slot moved meanwhile is sent again on its own,
  * routed by its key (lettuce follows MOVED and ASK). No method blocks except {@link
- * #create(RedisStoreOptions)}; results are emitted on lettuce's I/O threads. Every method builds its
- * command per subscription, so a re-subscription re-sends it; cancelling before the batch is sent
- * drops the call.
+ * #create(RedisStoreOptions)}; results are emitted on lettuce's I/O threads. Every method builds
+ * its command per subscription, so a re-subscription re-sends it; cancelling before the batch is
+ * sent drops the call.
  *
  * <h2>Errors and timeouts</h2>
  *
@@ -95,17 +97,17 @@ import reactor.core.publisher.Mono;
  * whether the operation happened. Lease tokens are made on the client, so the store cleans up what
  * it cannot know: the lease an {@code acquire} may have been granted although its reply never came
  * (a timeout, a lost connection, or a caller that cancelled after it was sent) is released by
- * compare-and-set on its token as soon as Redis answers again (harmless when it was never
- * granted), so an outage does not strand keys for a whole lease; a release that timed out is sent
- * again the same way. Standalone and Sentinel connections reject calls at once while disconnected
- * (lettuce reconnects in the background); in a Cluster a call to an unreachable node fails after
- * the command timeout. Programming errors are not store errors: a namespace with braces fails with
- * {@link IllegalArgumentException}, a refused effect with {@link EffectRejectedException}.
+ * compare-and-set on its token as soon as Redis answers again (harmless when it was never granted),
+ * so an outage does not strand keys for a whole lease; a release that timed out is sent again the
+ * same way. Standalone and Sentinel connections reject calls at once while disconnected (lettuce
+ * reconnects in the background); in a Cluster a call to an unreachable node fails after the command
+ * timeout. Programming errors are not store errors: a namespace with braces fails with {@link
+ * IllegalArgumentException}, a refused effect with {@link EffectRejectedException}.
  *
  * <h2>Operations</h2>
  *
- * Durability is Redis's: a failover with asynchronous replication can lose an acknowledged lease
- * or record (a duplicate may then be processed again); {@link
+ * Durability is Redis's: a failover with asynchronous replication can lose an acknowledged lease or
+ * record (a duplicate may then be processed again); {@link
  * RedisStoreOptions.Builder#waitForReplicas(int, Duration)} makes completions wait for replicas,
  * {@code min-replicas-to-write} and {@code appendfsync always} narrow the window further. Every key
  * the store writes has a TTL, so a {@code volatile-*} or {@code allkeys-*} eviction policy can drop

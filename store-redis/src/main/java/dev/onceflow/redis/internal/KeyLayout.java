@@ -13,14 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code <prefix>:<ns>:{<k>}} for most keys;
  *   <li>{@code <prefix>:<ns>:{<tag>}:<k>} when {@code k} carries a hash tag of its own after its
  *       first character ({@code order-7{user-42}} lives in the slot of {@code user-42}, as Redis
- *       Cluster places its own keys), or contains a {@code '}'}.
+ *       Cluster places its own keys), or contains a <code>'&#125;'</code>.
  * </ul>
  *
  * The text between the braces is {@link #slotTag(String)}: Redis Cluster hashes exactly that, so an
  * effect key {@code name:{<slotTag(k)>}} ({@code RedisIdempotencyStore.colocated}) shares the
- * message's slot. A key that is empty or starts with {@code '}'} or {@code '~'} is written as
- * {@code ~k}, so the tag is never empty. The encoding is injective, and every store key has a
- * {@code '{'} right after {@code <ns>:}, a shape effect keys may not take ({@code
+ * message's slot. A key that is empty or starts with <code>'&#125;'</code> or {@code '~'} is
+ * written as {@code ~k}, so the tag is never empty. The encoding is injective, and every store key
+ * has a <code>'&#123;'</code> right after {@code <ns>:}, a shape effect keys may not take ({@code
  * <prefix>:<ns>:<effectKey>}), so the two never meet.
  */
 public final class KeyLayout {
