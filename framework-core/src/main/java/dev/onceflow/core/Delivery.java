@@ -90,22 +90,104 @@ public interface Delivery {
       if (existing != null) {
         return existing;
       }
-      Mono<Void> mine =
-          Mono.defer(
-                  () -> {
-                    try {
-                      return Objects.requireNonNull(action.get(), "settlement returned null");
-                    } catch (RuntimeException e) {
-                      return Mono.error(e);
-                    }
-                  })
-              .cache();
+      Once mine = new Once(action);
       return settlement.compareAndSet(null, mine) ? mine : settlement.get();
     }
 
     @Override
     public String toString() {
       return "Delivery{" + envelope + "}";
+    }
+  }
+
+  /**
+   * A settlement that runs its action once, on the first subscription, and to its end whatever its
+   * subscribers do: cancelling does not cut an ack off half-way. Every subscriber, early or late,
+   * gets the action's completion or error. Lighter than {@code Mono.cache()} on the hot path.
+   */
+  final class Once extends Mono<Void> {
+    private final Supplier<Mono<Void>> action;
+    private final java.util.ArrayList<reactor.core.CoreSubscriber<? super Void>> waiting =
+        new java.util.ArrayList<>(1);
+    private boolean started;
+    private boolean done;
+    private @org.jspecify.annotations.Nullable Throwable error;
+
+    Once(Supplier<Mono<Void>> action) {
+      this.action = action;
+    }
+
+    @Override
+    public void subscribe(reactor.core.CoreSubscriber<? super Void> actual) {
+      actual.onSubscribe(new Waiter(actual));
+      boolean start;
+      boolean finished;
+      Throwable e;
+      synchronized (this) {
+        finished = done;
+        e = error;
+        start = !finished && !started;
+        started = true;
+        if (!finished) {
+          waiting.add(actual);
+        }
+      }
+      if (finished) {
+        signal(actual, e);
+        return;
+      }
+      if (!start) {
+        return;
+      }
+      Mono<Void> m;
+      try {
+        m = Objects.requireNonNull(action.get(), "settlement returned null");
+      } catch (RuntimeException ex) {
+        m = Mono.error(ex);
+      }
+      m.subscribe(null, this::end, () -> end(null));
+    }
+
+    private void end(@org.jspecify.annotations.Nullable Throwable e) {
+      java.util.List<reactor.core.CoreSubscriber<? super Void>> toSignal;
+      synchronized (this) {
+        done = true;
+        error = e;
+        toSignal = new java.util.ArrayList<>(waiting);
+        waiting.clear();
+      }
+      for (reactor.core.CoreSubscriber<? super Void> s : toSignal) {
+        signal(s, e);
+      }
+    }
+
+    private static void signal(
+        reactor.core.CoreSubscriber<? super Void> s,
+        @org.jspecify.annotations.Nullable Throwable e) {
+      if (e == null) {
+        s.onComplete();
+      } else {
+        s.onError(e);
+      }
+    }
+
+    /** A subscriber's handle: cancelling stops its signals, never the settlement. */
+    private final class Waiter implements org.reactivestreams.Subscription {
+      private final reactor.core.CoreSubscriber<? super Void> actual;
+
+      Waiter(reactor.core.CoreSubscriber<? super Void> actual) {
+        this.actual = actual;
+      }
+
+      @Override
+      public void request(long n) {}
+
+      @Override
+      public void cancel() {
+        synchronized (Once.this) {
+          waiting.remove(actual);
+        }
+      }
     }
   }
 }

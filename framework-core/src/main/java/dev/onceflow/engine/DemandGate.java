@@ -4,17 +4,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
-import reactor.core.publisher.BaseSubscriber;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Operators;
 
 /**
- * Passes downstream demand to upstream only while open. Closing stops pulling without cancelling
- * upstream, so a source keeps its connection (and can still settle deliveries) while in-flight work
- * drains.
+ * Passes downstream demand to upstream only while open; elements and terminal signals pass straight
+ * through. Closing stops pulling without cancelling upstream, so a source keeps its connection (and
+ * can still settle deliveries) while in-flight work drains. One subscription.
  */
-final class DemandGate<T> {
+final class DemandGate<T> extends Flux<T> {
   private final Publisher<T> upstream;
   private final AtomicLong pending = new AtomicLong();
   private volatile boolean open = true;
@@ -24,41 +23,60 @@ final class DemandGate<T> {
     this.upstream = upstream;
   }
 
-  Flux<T> flux() {
-    return Flux.create(
-        sink -> {
-          BaseSubscriber<T> sub =
-              new BaseSubscriber<>() {
-                @Override
-                protected void hookOnSubscribe(Subscription s) {
-                  subscription = s;
-                  drain();
-                }
+  @Override
+  public void subscribe(CoreSubscriber<? super T> actual) {
+    upstream.subscribe(new Gated(actual));
+  }
 
-                @Override
-                protected void hookOnNext(T value) {
-                  sink.next(value);
-                }
+  private final class Gated implements CoreSubscriber<T>, Subscription {
+    private final CoreSubscriber<? super T> actual;
 
-                @Override
-                protected void hookOnError(Throwable t) {
-                  sink.error(t);
-                }
+    Gated(CoreSubscriber<? super T> actual) {
+      this.actual = actual;
+    }
 
-                @Override
-                protected void hookOnComplete() {
-                  sink.complete();
-                }
-              };
-          sink.onRequest(
-              n -> {
-                pending.getAndUpdate(p -> Operators.addCap(p, n));
-                drain();
-              });
-          sink.onDispose(sub::dispose);
-          upstream.subscribe(sub);
-        },
-        FluxSink.OverflowStrategy.BUFFER);
+    @Override
+    public reactor.util.context.Context currentContext() {
+      return actual.currentContext();
+    }
+
+    @Override
+    public void onSubscribe(Subscription s) {
+      subscription = s;
+      actual.onSubscribe(this);
+      drain();
+    }
+
+    @Override
+    public void onNext(T t) {
+      actual.onNext(t);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      actual.onError(t);
+    }
+
+    @Override
+    public void onComplete() {
+      actual.onComplete();
+    }
+
+    @Override
+    public void request(long n) {
+      if (Operators.validate(n)) {
+        pending.getAndUpdate(p -> Operators.addCap(p, n));
+        drain();
+      }
+    }
+
+    @Override
+    public void cancel() {
+      Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+    }
   }
 
   /** Stops passing demand upstream. */

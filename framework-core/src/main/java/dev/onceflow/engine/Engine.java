@@ -41,7 +41,12 @@ public final class Engine {
     this.config = Objects.requireNonNull(config, "config");
     this.metrics = Metrics.create(config.meterRegistry(), config.name(), ledger, config.breaker());
     EngineConfig.DedupConfig dedup = config.dedup();
-    this.store = dedup == null ? null : new MeteredStore(dedup.store(), metrics);
+    // Without metrics the store is called as it is: its errors are told apart where they land
+    // (an EffectRejectedException or anything else, which fails closed).
+    this.store =
+        dedup == null
+            ? null
+            : metrics == Metrics.NOOP ? dedup.store() : new MeteredStore(dedup.store(), metrics);
     this.listener = new SafeListener(config.listener(), config.name());
     this.lastState = new PipelineState(Status.STOPPED, config.clock().instant(), null, null);
   }

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
 import reactor.core.Exceptions;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -131,6 +133,10 @@ final class HandlerRunner {
       }
     }
 
+    Publisher<Long> pauses(Flux<Long> tries) {
+      return tries.concatMap(i -> pause());
+    }
+
     Mono<Long> pause() {
       Duration b = backoff;
       backoff = null;
@@ -144,9 +150,81 @@ final class HandlerRunner {
     return Mono.defer(
         () -> {
           Attempts a = new Attempts(message);
-          return Mono.defer(() -> attemptOnce(a))
-              .repeatWhenEmpty(Integer.MAX_VALUE, tries -> tries.concatMap(i -> a.pause()));
+          return Mono.defer(() -> attemptOnce(a)).repeatWhenEmpty(Integer.MAX_VALUE, a::pauses);
         });
+  }
+
+  /** Goes on after a first attempt that {@link #failedCall failed}, made outside this runner. */
+  Mono<Result> resume(Message<Object> message, Throwable firstError) {
+    return Mono.defer(
+        () -> {
+          Attempts a = new Attempts(message);
+          return decide(a, firstError)
+              .switchIfEmpty(
+                  a.pause()
+                      .then(
+                          Mono.defer(() -> attemptOnce(a))
+                              .repeatWhenEmpty(Integer.MAX_VALUE, a::pauses)));
+        });
+  }
+
+  /** Whether {@code key} starts with no history (it did not yield its place before). */
+  boolean fresh(String key) {
+    return yielded.isEmpty() || !yielded.containsKey(key);
+  }
+
+  /** Asks the breaker for a call's permission (true without a breaker). */
+  boolean permit() {
+    CircuitBreaker cb = config.breaker();
+    return cb == null || cb.tryAcquirePermission();
+  }
+
+  /** Gives a permission back, for a call cancelled before it ended. */
+  void unpermit() {
+    CircuitBreaker cb = config.breaker();
+    if (cb != null) {
+      cb.releasePermission();
+    }
+  }
+
+  /** Books a call made outside this runner that succeeded after {@code nanos}. */
+  void succeededCall(Message<Object> m, long nanos) {
+    successes.incrementAndGet();
+    metrics.handler(nanos, true);
+    CircuitBreaker cb = config.breaker();
+    if (cb != null) {
+      cb.onSuccess(nanos, TimeUnit.NANOSECONDS);
+    }
+    listener.handlerFinished(m.envelope(), m.key(), m.fence(), m.attempt(), null);
+  }
+
+  /** Books a call made outside this runner that failed after {@code nanos}. */
+  void failedCall(Message<Object> m, long nanos, Throwable err) {
+    metrics.handler(nanos, false);
+    CircuitBreaker cb = config.breaker();
+    if (cb != null) {
+      cb.onError(nanos, TimeUnit.NANOSECONDS, err);
+    }
+    listener.handlerFinished(m.envelope(), m.key(), m.fence(), m.attempt(), err);
+  }
+
+  /** Calls the handler once: its Mono, or an error Mono for what it threw or a null. */
+  Mono<Handled<Object>> call(Message<Object> m) {
+    listener.handlerStarted(m.envelope(), m.key(), m.fence(), m.attempt());
+    try {
+      Mono<Handled<Object>> call = config.handler().apply(m);
+      if (call == null) {
+        return Mono.error(
+            new HandlerContractException(
+                "the handler of pipeline '"
+                    + config.name()
+                    + "' returned null instead of a Mono; return Mono.empty() for no result"));
+      }
+      return call;
+    } catch (Throwable t) {
+      Exceptions.throwIfJvmFatal(t);
+      return Mono.error(t);
+    }
   }
 
   /** One try: the final result, or empty when it is to be tried again after {@code a.pause()}. */
@@ -163,46 +241,20 @@ final class HandlerRunner {
         n == 1
             ? a.base
             : new Message<>(a.base.payload(), a.base.envelope(), a.base.key(), a.base.fence(), n);
-    listener.handlerStarted(m.envelope(), m.key(), m.fence(), n);
     long start = System.nanoTime();
-    Mono<Handled<Object>> call;
-    try {
-      call = config.handler().apply(m);
-      if (call == null) {
-        call =
-            Mono.error(
-                new HandlerContractException(
-                    "the handler of pipeline '"
-                        + config.name()
-                        + "' returned null instead of a Mono; return Mono.empty() for no result"));
-      }
-    } catch (Throwable t) {
-      Exceptions.throwIfJvmFatal(t);
-      call = Mono.error(t);
-    }
+    Mono<Handled<Object>> call = call(m);
     AtomicBoolean done = new AtomicBoolean();
     return call.defaultIfEmpty(Handled.of(null))
         .map(
             h -> {
               done.set(true);
-              successes.incrementAndGet();
-              long nanos = System.nanoTime() - start;
-              metrics.handler(nanos, true);
-              if (cb != null) {
-                cb.onSuccess(nanos, TimeUnit.NANOSECONDS);
-              }
-              listener.handlerFinished(m.envelope(), m.key(), m.fence(), n, null);
+              succeededCall(m, System.nanoTime() - start);
               return new Result(h, null, null, n, null, null);
             })
         .onErrorResume(
             err -> {
               done.set(true);
-              long nanos = System.nanoTime() - start;
-              metrics.handler(nanos, false);
-              if (cb != null) {
-                cb.onError(nanos, TimeUnit.NANOSECONDS, err);
-              }
-              listener.handlerFinished(m.envelope(), m.key(), m.fence(), n, err);
+              failedCall(m, System.nanoTime() - start, err);
               return decide(a, err);
             })
         .doOnCancel(

@@ -46,10 +46,15 @@ final class LeaseHeartbeat {
   <V> Mono<V> guard(Mono<V> work, InFlight f) {
     return Mono.defer(
         () -> {
-          f.nextBeatAt = scheduler.now(TimeUnit.MILLISECONDS) + everyMillis;
-          f.beating = true;
-          return work.takeUntilOther(f.lost.asMono()).doFinally(s -> f.beating = false);
+          beatFrom(f);
+          return work.takeUntilOther(f.lostSignal()).doFinally(s -> f.beating = false);
         });
+  }
+
+  /** Marks {@code f}'s handler as running under its lease, due for extension later. */
+  void beatFrom(InFlight f) {
+    f.nextBeatAt = scheduler.now(TimeUnit.MILLISECONDS) + everyMillis;
+    f.beating = true;
   }
 
   /** The ticker: runs until cancelled. */
@@ -81,7 +86,7 @@ final class LeaseHeartbeat {
               if (ok) {
                 f.nextBeatAt = now + everyMillis;
               } else {
-                f.lost.tryEmitValue(true);
+                f.lose();
               }
             })
         .onErrorResume(e -> Mono.empty())

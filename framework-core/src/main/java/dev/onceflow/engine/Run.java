@@ -93,7 +93,7 @@ final class Run {
     Sinks.Empty<Void> workDone = Sinks.empty();
     Flux<Outcome<Object>> work =
         ready
-            .thenMany(gate.flux().flatMap(this::process, config.concurrency(), 1))
+            .thenMany(gate.flatMap(this::process, config.concurrency(), 1))
             .doFinally(s -> workDone.tryEmitEmpty());
     Flux<Outcome<Object>> beats =
         heartbeat == null
@@ -103,42 +103,35 @@ final class Run {
   }
 
   private Mono<Outcome<Object>> process(Delivery d) {
-    return Mono.defer(
-        () -> {
-          ledger.delivered();
-          listener.delivered(d.envelope());
-          InFlight f = new InFlight(d);
-          inFlight.add(f);
-          Mono<Verdict> verdict =
-              stoppingSince != null
-                  ? Mono.just(Verdict.nack(NackReason.STOPPED, null))
-                  : flow.run(f);
-          Mono<Outcome<Object>> work =
-              verdict
-                  .onErrorResume(
-                      t -> {
-                        log.error(
-                            "pipeline '{}': unexpected error on key '{}'; nacking",
-                            config.name(),
-                            LogSafe.key(f.key),
-                            t);
-                        return Mono.just(Verdict.nack(NackReason.UNEXPECTED_ERROR, t));
-                      })
-                  .flatMap(v -> settlement.settle(f, v));
-          String orderKey = config.orderedByKey() ? orderingKey(d.envelope()) : null;
-          if (orderKey != null) {
-            work = serializer.serialize(orderKey, work);
-          }
-          return work.doFinally(
-              s -> {
-                if (f.counted.get()) {
-                  inFlight.remove(f);
-                }
-                if (stoppingSince != null && inFlight.isEmpty()) {
-                  drained.tryEmitEmpty();
-                }
-              });
-        });
+    InFlight f = new InFlight(d);
+    ledger.delivered();
+    listener.delivered(d.envelope());
+    inFlight.add(f);
+    Mono<Outcome<Object>> work = new DeliveryLane(this, f);
+    String orderKey = config.orderedByKey() ? orderingKey(d.envelope()) : null;
+    return orderKey == null ? work : serializer.serialize(orderKey, work);
+  }
+
+  LeaseFlow flow() {
+    return flow;
+  }
+
+  Settlement settlement() {
+    return settlement;
+  }
+
+  boolean stopping() {
+    return stoppingSince != null;
+  }
+
+  /** {@code f} left its lane: counted (settled), or cancelled (the run's end settles it). */
+  void finished(InFlight f) {
+    if (f.counted.get()) {
+      inFlight.remove(f);
+    }
+    if (stoppingSince != null && inFlight.isEmpty()) {
+      drained.tryEmitEmpty();
+    }
   }
 
   private @Nullable String orderingKey(Envelope e) {

@@ -41,7 +41,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private final Clock clock;
   private final Object lock = new Object();
-  private final Map<String, KeyState> keys = new HashMap<>();
+  private final Map<Id, KeyState> keys = new HashMap<>();
 
   /** When each key may be dropped; stale entries (a key whose time moved on) are skipped. */
   private final PriorityQueue<Expiry> expiries =
@@ -82,10 +82,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /**
-   * Makes every following operation fail with {@code failure} (a store outage), until {@link
-   * #recover()}. For tests of fail-closed behaviour.
-   */
+  /** Makes every operation fail with {@code failure} (an outage) until {@link #recover()}. */
   public void failWith(RuntimeException failure) {
     this.failure = Objects.requireNonNull(failure, "failure");
   }
@@ -95,7 +92,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.failure = null;
   }
 
-  private record Expiry(Instant at, String id) {}
+  private record Expiry(Instant at, Id id) {}
+
+  // A key of a namespace: its hash reuses the strings' cached hashes, no concatenation.
+  private record Id(String namespace, String key) {}
 
   private static final class KeyState {
     long fence;
@@ -133,7 +133,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         () -> {
           Instant now = clock.instant();
           sweep(now, SWEEP_BATCH);
-          String id = InMemoryData.id(r.namespace(), r.key());
+          Id id = new Id(r.namespace(), r.key());
           KeyState s = keys.computeIfAbsent(id, x -> new KeyState());
           expire(s, now);
           AcquireResult answer = r.guard() == null ? plain(s, r, now) : guarded(s, r, now);
@@ -276,7 +276,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private void schedule(String id, KeyState s) {
+  private void schedule(Id id, KeyState s) {
     expiries.add(new Expiry(s.fenceExpiresAt, id));
   }
 
@@ -299,7 +299,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   private @Nullable KeyState current(Lease lease, Instant now) {
-    KeyState s = keys.get(InMemoryData.id(lease.namespace(), lease.key()));
+    KeyState s = keys.get(new Id(lease.namespace(), lease.key()));
     if (s == null) {
       return null;
     }
@@ -336,7 +336,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           s.recordExpiresAt = now.plus(c.retention());
           if (s.recordExpiresAt.isAfter(s.fenceExpiresAt)) {
             s.fenceExpiresAt = s.recordExpiresAt;
-            schedule(InMemoryData.id(lease.namespace(), lease.key()), s);
+            schedule(new Id(lease.namespace(), lease.key()), s);
           }
           s.token = null;
           s.leaseExpiresAt = null;
@@ -378,7 +378,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           s.leaseExpiresAt = now.plus(ttl);
           if (s.leaseExpiresAt.isAfter(s.fenceExpiresAt)) {
             s.fenceExpiresAt = s.leaseExpiresAt;
-            schedule(InMemoryData.id(lease.namespace(), lease.key()), s);
+            schedule(new Id(lease.namespace(), lease.key()), s);
           }
           return true;
         });
@@ -387,7 +387,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public Mono<OutcomeRecord> find(String namespace, String key) {
     return op(() -> {
-          KeyState s = keys.get(InMemoryData.id(namespace, key));
+          KeyState s = keys.get(new Id(namespace, key));
           if (s == null) {
             return null;
           }

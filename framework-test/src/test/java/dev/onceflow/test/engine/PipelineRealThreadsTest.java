@@ -163,4 +163,59 @@ class PipelineRealThreadsTest {
     assertThat(deadLetters.deadLetters()).isEmpty();
     assertThat(p.ledger().balanced()).isTrue();
   }
+
+  /**
+   * Leases lost at random while handlers finish at random, on real threads: whichever wins, each
+   * delivery settles once, the ledger balances, and every message is processed exactly once in the
+   * end (its transactional effect applied once).
+   */
+  @Test
+  void leasesLostWhileHandlersFinishSettleEachDeliveryOnce() throws InterruptedException {
+    down.set(false);
+    InMemorySource source = InMemorySource.create("races", Schedulers.parallel());
+    int n = 2_000;
+    for (int i = 0; i < n; i++) {
+      source.publish("m" + i, "p" + i);
+    }
+    java.util.Random random = new java.util.Random(42);
+    dev.onceflow.store.IdempotencyStore flaky =
+        new ForwardingStore(store) {
+          @Override
+          public Mono<Boolean> extend(dev.onceflow.store.Lease lease, Duration ttl) {
+            // A third of the heartbeats learn that the lease was taken over.
+            boolean lost;
+            synchronized (random) {
+              lost = random.nextInt(3) == 0;
+            }
+            return lost ? store.release(lease).thenReturn(false) : super.extend(lease, ttl);
+          }
+        };
+    Pipeline<String, String> p =
+        Onceflow.consume(source)
+            .name("races")
+            .decode(Decoder.utf8())
+            .deduplicate(Dedup.byMessageId(flaky).lease(Duration.ofMillis(30)))
+            .<String>handleWithEffects(
+                m ->
+                    Mono.delay(Duration.ofMillis(m.key().hashCode() & 15))
+                        .thenReturn(Handled.of("ok", Effect.hincrBy("applied", m.key(), 1))))
+            .deadLetterTo(deadLetters)
+            .concurrency(64)
+            .build();
+    Disposable running = p.start();
+    try {
+      awaitUntil(
+          () -> store.data().hash("races", "applied").size() == n && source.acked() == n,
+          Duration.ofSeconds(60));
+    } finally {
+      running.dispose();
+    }
+    assertThat(store.data().hash("races", "applied"))
+        .hasSize(n)
+        .allSatisfy((k, v) -> assertThat(v).isEqualTo("1"));
+    assertThat(p.ledger().processed() + p.ledger().duplicates()).isEqualTo(n);
+    assertThat(p.ledger().nacked()).isPositive();
+    assertThat(p.ledger().balanced()).isTrue();
+    assertThat(deadLetters.deadLetters()).isEmpty();
+  }
 }
