@@ -45,15 +45,12 @@ public final class RabbitExample {
 
   static Ledger run(String uri, String queue, int orders) throws Exception {
     Map<String, AtomicInteger> charged = new ConcurrentHashMap<>();
+    // 1. The queues (the source and the dead-letter sink can declare them too:
+    // declareQueue(true)), then the orders.
+    declare(uri, queue);
+    declare(uri, queue + ".dlq");
     try (RabbitPublisher publisher = RabbitPublisher.create(uri);
-        RabbitDeadLetter deadLetters =
-            RabbitDeadLetter.create(
-                RabbitDeadLetterOptions.builder()
-                    .uri(uri)
-                    .queue(queue + ".dlq")
-                    .declareQueue(true)
-                    .build())) {
-      // 1. The queue (the source can declare it too: declareQueue(true)), then the orders.
+        RabbitDeadLetter deadLetters = RabbitDeadLetter.create(uri, queue + ".dlq")) {
       RabbitSource source =
           RabbitSource.create(
               RabbitSourceOptions.builder()
@@ -62,7 +59,6 @@ public final class RabbitExample {
                   .declareQueue(true)
                   .prefetch(100)
                   .build());
-      declare(uri, queue);
       Flux.range(0, orders)
           .concatWith(Flux.range(0, orders)) // every order sent again: a producer retry
           .flatMap(

@@ -22,6 +22,7 @@ final class BreakerGate {
   private final Mono<Void> runEnded;
   private final AtomicReference<@Nullable Mono<Void>> waiting = new AtomicReference<>();
   private volatile @Nullable Instant openSince;
+  private volatile @Nullable Instant closedAt;
 
   BreakerGate(
       @Nullable CircuitBreaker breaker, Duration poll, Scheduler scheduler, Mono<Void> runEnded) {
@@ -97,7 +98,10 @@ final class BreakerGate {
             || s == CircuitBreaker.State.FORCED_OPEN
             || s == CircuitBreaker.State.HALF_OPEN;
     if (!tripped) {
-      openSince = null;
+      if (openSince != null) {
+        openSince = null;
+        closedAt = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
+      }
     } else if (openSince == null) {
       openSince = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
     }
@@ -106,6 +110,11 @@ final class BreakerGate {
 
   @Nullable Instant openSince() {
     return openSince;
+  }
+
+  /** When the breaker was last seen closing again after it tripped, or null. */
+  @Nullable Instant closedAt() {
+    return closedAt;
   }
 
   @Nullable String describe() {

@@ -217,6 +217,12 @@ final class Run {
           breakerGate.describe(),
           null);
     }
-    return new PipelineState(Status.RUNNING, startedAt, null, null);
+    Instant since = startedAt;
+    for (Instant resumed : new Instant[] {storeGate.resumedAt(), breakerGate.closedAt()}) {
+      if (resumed != null && resumed.isAfter(since)) {
+        since = resumed;
+      }
+    }
+    return new PipelineState(Status.RUNNING, since, null, null);
   }
 }

@@ -29,6 +29,7 @@ final class StoreGate {
   private volatile int failures;
   private volatile @Nullable Instant pausedSince;
   private volatile @Nullable Throwable lastError;
+  private volatile @Nullable Instant resumedAt;
 
   StoreGate(Scheduler scheduler, Duration first, Duration max) {
     this.scheduler = scheduler;
@@ -71,8 +72,14 @@ final class StoreGate {
       failures = 0;
       pausedSince = null;
       lastError = null;
+      resumedAt = Instant.ofEpochMilli(scheduler.now(TimeUnit.MILLISECONDS));
       state.set(FLOWING);
     }
+  }
+
+  /** When the gate last opened again after a pause, or null. */
+  @Nullable Instant resumedAt() {
+    return resumedAt;
   }
 
   void failure(Throwable error) {

@@ -74,6 +74,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return data;
   }
 
+  /** How many key states memory holds now, expired ones not yet swept included. */
+  public int residentKeys() {
+    synchronized (lock) {
+      return keys.size();
+    }
+  }
+
   /** How many keys hold a lease, a record or a fence still within its retention. */
   public int size() {
     synchronized (lock) {
@@ -96,22 +103,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   // A key of a namespace: its hash reuses the strings' cached hashes, no concatenation.
   private record Id(String namespace, String key) {}
-
-  private static final class KeyState {
-    long fence;
-    @Nullable String token;
-    @Nullable Instant leaseExpiresAt;
-    @Nullable Guard leaseGuard;
-    @Nullable OutcomeRecord record;
-    @Nullable Instant recordExpiresAt;
-    @Nullable Long guardValue;
-    Instant fenceExpiresAt = Instant.MIN;
-    // A contiguous guard's gap: since when later numbers wait, and the lowest waiting one.
-    @Nullable Instant gapSince;
-
-    long waitMin;
-    @Nullable Instant waitMinSeen;
-  }
 
   private <V> Mono<V> op(Supplier<@Nullable V> body) {
     return Mono.fromCallable(

@@ -11,9 +11,9 @@ import reactor.core.publisher.Mono;
 /**
  * A built consumer. One pipeline runs at most once at a time.
  *
- * <p>Settlement guarantees (DESIGN.md): a delivery is acked only after its outcome is recorded;
- * when the store cannot answer nothing is acked, handled or dead-lettered; every delivery ends as
- * exactly one {@link Outcome}.
+ * <p>Settlement guarantees: a delivery is acked only after its outcome is recorded; when the store
+ * cannot answer nothing is acked, handled or dead-lettered; every delivery ends as exactly one
+ * {@link Outcome}.
  */
 public interface Pipeline<T, R> {
 

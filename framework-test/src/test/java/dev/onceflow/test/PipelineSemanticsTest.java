@@ -34,7 +34,10 @@ import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
-/** The flow of DESIGN.md, branch by branch, on the in-memory source and store. */
+/**
+ * The flow of one message (README, "The pipeline in depth"), branch by branch, on the in-memory
+ * source and store.
+ */
 class PipelineSemanticsTest {
 
   private VirtualTimeScheduler vts;

@@ -118,10 +118,11 @@ class RedisOutageIT {
   }
 
   /**
-   * DESIGN.md: "a timed-out call may have been applied". Redis is stopped (SIGSTOP) for longer than
-   * the command timeout with 300 acquisitions in flight: every one fails with a StoreException,
-   * Redis runs them all once it continues, and the store releases what they granted at once, so the
-   * keys are free again long before their lease (60 s) would end, and none is granted twice.
+   * The store contract: "a timed-out call may have been applied". Redis is stopped (SIGSTOP) for
+   * longer than the command timeout with 300 acquisitions in flight: every one fails with a
+   * StoreException, Redis runs them all once it continues, and the store releases what they granted
+   * at once, so the keys are free again long before their lease (60 s) would end, and none is
+   * granted twice.
    */
   @Test
   void acquisitionsThatTimedOutDuringAStopAreReleasedOnceRedisAnswersAgain() throws Exception {
