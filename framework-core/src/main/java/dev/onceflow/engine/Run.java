@@ -93,7 +93,7 @@ final class Run {
     Sinks.Empty<Void> workDone = Sinks.empty();
     Flux<Outcome<Object>> work =
         ready
-            .thenMany(gate.flatMap(this::process, config.concurrency(), 1))
+            .thenMany(new LaneMerge<>(gate, this::process, config.concurrency()))
             .doFinally(s -> workDone.tryEmitEmpty());
     Flux<Outcome<Object>> beats =
         heartbeat == null
