@@ -72,9 +72,22 @@ public final class OnceflowLifecycle implements SmartLifecycle {
             e -> log.warn("onceflow pipeline '{}': dead-letter counting ended", m.name(), e));
   }
 
+  /**
+   * Stops the pipelines and waits for them (at most the shutdown timeout and a little more), for
+   * callers of the plain {@code Lifecycle.stop()}; Spring itself calls {@link #stop(Runnable)}.
+   */
   @Override
   public void stop() {
-    throw new UnsupportedOperationException("stop(Runnable) stops the pipelines");
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    stop(stopped::countDown);
+    try {
+      if (!stopped.await(
+          shutdownTimeout.toMillis() + 10_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        log.warn("onceflow pipelines did not stop within {}", shutdownTimeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
