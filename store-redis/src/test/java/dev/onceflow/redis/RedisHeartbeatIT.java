@@ -103,15 +103,16 @@ class RedisHeartbeatIT {
   }
 
   /**
-   * 2,000 leases of 3 s, each extended every 0.5 s, while Redis stalls for 0.4 s ({@code DEBUG
-   * SLEEP}) again and again for 6 s: no lease expires under its live heartbeat, another owner gets
-   * IN_PROGRESS for every key all along, and every lease completes at the end.
+   * 2,000 leases of 4 s (taken with 30 s, so that a slow start cannot expire them before the first
+   * beat; each beat sets 4 s), each extended every 0.5 s, while Redis stalls for 0.4 s ({@code
+   * DEBUG SLEEP}) again and again for 6 s: no lease expires under its live heartbeat, another owner
+   * gets IN_PROGRESS for every key all along, and every lease completes at the end.
    */
   @Test
   void leasesDoNotExpireUnderLiveHeartbeatsWhileRedisStalls() throws Exception {
     int n = 2_000;
-    Duration lease = Duration.ofSeconds(3);
-    List<Lease> leases = acquireAll("slow", n, lease);
+    Duration lease = Duration.ofSeconds(4);
+    List<Lease> leases = acquireAll("slow", n, Duration.ofSeconds(30));
     assertThat(leases).hasSize(n);
     AtomicBoolean stalling = new AtomicBoolean(true);
     AtomicInteger stalls = new AtomicInteger();
