@@ -196,11 +196,12 @@ class SqsPipelineIT {
       assertThat(applied.values()).containsOnly("1");
       // Every id is accounted for: completed by the first consumer (acked, or still being acked
       // when it was cut off and so counted nacked there), or completed / found completed by the
-      // second one.
+      // second one. A message slower than the 2 s visibility timeout on a loaded machine comes back
+      // to the first consumer too, which then finds it completed (a duplicate there).
       Ledger a = first.ledger();
       Ledger b = second.ledger();
       assertThat(a.processed() + b.processed()).isLessThanOrEqualTo(600);
-      assertThat(a.processed() + a.nacked() + b.processed() + b.duplicates())
+      assertThat(a.processed() + a.duplicates() + a.nacked() + b.processed() + b.duplicates())
           .isGreaterThanOrEqualTo(600);
       assertThat(second.ledger().deadLettered()).isZero();
       // Handler runs: 600 plus at most the first consumer's unfinished ones (at-least-once).
