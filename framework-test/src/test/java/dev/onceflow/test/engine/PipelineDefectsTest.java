@@ -20,6 +20,7 @@ import dev.onceflow.store.Completion;
 import dev.onceflow.store.Guard;
 import dev.onceflow.store.IdempotencyStore;
 import dev.onceflow.store.Lease;
+import dev.onceflow.store.StoreException;
 import dev.onceflow.test.EffectRecorder;
 import dev.onceflow.test.FaultyStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -177,22 +179,38 @@ class PipelineDefectsTest {
   @Test
   void cancellingDuringAStoreProbeDoesNotLeaveARestartedPipelineWaitingForEver() {
     s.publish(10);
-    FaultyStore faulty = FaultyStore.wrap(s.store).outage(true);
+    // A store whose calls fail only after 2 s (a timeout), so that a probe is in flight when the
+    // run is cancelled: on the old engine the gate stayed PROBING and the restarted pipeline never
+    // called the store again.
+    AtomicBoolean storeDown = new AtomicBoolean(true);
+    AtomicLong acquires = new AtomicLong();
+    ForwardingStore hanging =
+        new ForwardingStore(s.store) {
+          @Override
+          public Mono<AcquireResult> acquire(AcquireRequest request) {
+            acquires.incrementAndGet();
+            return storeDown.get()
+                ? Mono.delay(Duration.ofSeconds(2), s.vts)
+                    .then(Mono.error(new StoreException("timed out after 2 s")))
+                : super.acquire(request);
+          }
+        };
     Pipeline<String, String> p =
-        s.pipeline(faulty)
+        s.pipeline(hanging)
             .concurrency(2)
             .storeRetry(Duration.ofMillis(100), Duration.ofMillis(200))
             .build();
-    // Probes go through while the store is down; the run is cancelled in the middle of them.
     Disposable first = p.outcomes().subscribe();
     s.vts.advanceTimeBy(Duration.ofSeconds(3));
     first.dispose();
     s.vts.advanceTimeBy(Duration.ofSeconds(1));
     assertThat(p.running()).isFalse();
 
-    faulty.outage(false);
+    storeDown.set(false);
+    long before = acquires.get();
     s.source.completeWhenDrained();
     s.runFor(p::outcomes, Duration.ofMinutes(2));
+    assertThat(acquires.get() - before).as("store calls of the restarted run").isPositive();
     assertThat(s.applied()).hasSize(10);
     assertThat(p.ledger().balanced()).isTrue();
   }
