@@ -19,9 +19,7 @@ import dev.onceflow.store.Lease;
 import dev.onceflow.store.OutcomeRecord;
 import dev.onceflow.store.RecordedOutcome;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,12 +53,7 @@ final class LeaseFlow {
   final Metrics metrics;
   final SafeListener listener;
 
-  /**
-   * The deliveries of this run that hold a lease, by key: a delivery whose key answers IN_PROGRESS
-   * because another delivery of this same run holds it waits for that one to finish, then asks
-   * again, instead of polling the store after a backoff.
-   */
-  private final Map<String, InFlight> holders = new ConcurrentHashMap<>();
+  private final @Nullable LocalHolders holders;
 
   LeaseFlow(
       EngineConfig config,
@@ -81,6 +74,8 @@ final class LeaseFlow {
     this.heartbeat = heartbeat;
     this.metrics = metrics;
     this.listener = listener;
+    this.holders =
+        dedup == null ? null : new LocalHolders(dedup.inProgressBackoff(), config.scheduler());
   }
 
   Mono<Verdict> run(InFlight f) {
@@ -122,31 +117,25 @@ final class LeaseFlow {
     int[] count = {asked};
     Mono<AcquireResult> ask =
         Mono.defer(() -> breakerGate.await().then(storeGate.await()).then(s.acquire(req)));
+    LocalHolders here = Objects.requireNonNull(holders);
     if (asked > 0) {
-      ask = beforeAskingAgain(k.key()).then(ask);
+      ask = here.beforeAskingAgain(k.key(), true).then(ask);
     }
-    return ask.filter(
-            res -> !(res instanceof AcquireResult.InProgress) || count[0]++ >= IN_PROGRESS_RETRIES)
+    // The quick first look does not use up one of the IN_PROGRESS_RETRIES.
+    int allowed = IN_PROGRESS_RETRIES + (here.quickFirstLook() ? 1 : 0);
+    return ask.filter(res -> !(res instanceof AcquireResult.InProgress) || count[0]++ >= allowed)
         .repeatWhenEmpty(
-            Integer.MAX_VALUE, waits -> waits.concatMap(i -> beforeAskingAgain(k.key())))
+            Integer.MAX_VALUE,
+            waits -> waits.concatMap(i -> here.beforeAskingAgain(k.key(), i == 0 && asked == 0)))
         .flatMap(result -> answered(f, k, result))
         .onErrorResume(err -> Mono.just(acquireFailed(k, err)));
-  }
-
-  /** Waits for this run's holder of {@code key} to finish, or the in-progress backoff. */
-  private Mono<Long> beforeAskingAgain(String key) {
-    InFlight holder = holders.get(key);
-    if (holder != null) {
-      return holder.overSignal().thenReturn(0L);
-    }
-    return Mono.delay(Objects.requireNonNull(dedup).inProgressBackoff(), config.scheduler());
   }
 
   /** {@code f} left its lane: it holds no key any more for this run's other deliveries. */
   void over(InFlight f) {
     String key = f.heldKey;
-    if (key != null) {
-      holders.remove(key, f);
+    if (key != null && holders != null) {
+      holders.released(key, f);
     }
     f.over();
   }
@@ -175,7 +164,7 @@ final class LeaseFlow {
     Lease lease = a.lease();
     f.lease = lease;
     f.heldKey = lease.key();
-    holders.put(lease.key(), f);
+    Objects.requireNonNull(holders).held(lease.key(), f);
     Envelope e = f.envelope();
     listener.acquired(e, lease.key(), lease.fence());
     if (a.skipped() > 0) {
