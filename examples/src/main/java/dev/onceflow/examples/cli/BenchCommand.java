@@ -374,7 +374,7 @@ final class BenchCommand implements Callable<Integer> {
     out.printf(
         Locale.ROOT,
         "bench: round=%d broker=%s store=%s dedup=%s mode=%s messages=%d unique=%d"
-            + " msgs_per_s=%.0f seconds=%.2f publish_s=%.2f latency=publish_to_settled_us"
+            + " msgs_per_s=%.0f seconds=%.2f publish_s=%.2f latency=%s"
             + " p50=%d p99=%d p999=%d max=%d measured=%d processed=%d skipped=%d dead=%d nacked=%d"
             + " exactly_once=%s held=%s check=%s heap_peak_mb=%.0f heap_after_gc_mb=%.0f gc=%d"
             + " gc_ms=%d load1=%.2f%n",
@@ -388,6 +388,7 @@ final class BenchCommand implements Callable<Integer> {
         r.msgsPerS(),
         r.seconds(),
         r.publishSeconds(),
+        paced ? "publish_to_settled_us" : "backlog_sojourn_us",
         h.getValueAtPercentile(50),
         h.getValueAtPercentile(99),
         h.getValueAtPercentile(99.9),

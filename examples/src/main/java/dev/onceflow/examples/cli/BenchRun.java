@@ -111,7 +111,8 @@ final class BenchRun {
     AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(1);
     long start = System.nanoTime();
-    long measureFrom = paced ? start + dueOffset(settings.warmup(), settings.rate()) : start;
+    long measureFrom =
+        paced ? start + dueOffset(settings.warmup(), settings.rate()) : Long.MIN_VALUE;
     Disposable running =
         pipeline
             .outcomes()

@@ -13,9 +13,11 @@ final class EmbeddedBrokers {
 
   static final String HOW =
       " is not on this classpath. Give an address instead, or run the CLI on the examples' test"
-          + " classpath: mvn -o -q -pl examples test-compile exec:exec -Dexec.classpathScope=test"
-          + " -Dexec.executable=java"
-          + " -Dexec.args=\"-cp %classpath dev.onceflow.examples.cli.OnceflowCli bench ...\"";
+          + " classpath (see docs/BENCHMARKS.md): mvn -o -q -pl examples -am test-compile"
+          + " org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath"
+          + " -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath, then java -cp"
+          + " examples/target/classes:$(cat examples/target/bench.classpath)"
+          + " dev.onceflow.examples.cli.OnceflowCli bench ...";
 
   private EmbeddedBrokers() {}
 
