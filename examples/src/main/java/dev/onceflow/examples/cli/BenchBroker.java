@@ -15,6 +15,7 @@ import dev.onceflow.sqs.SqsSourceOptions;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +41,9 @@ import software.amazon.awssdk.services.sqs.model.DeleteQueueRequest;
 /**
  * The broker of a {@code bench} run: an in-memory queue, Kafka (an external bootstrap or a KRaft
  * broker in this JVM), RabbitMQ, or SQS (an endpoint or ElasticMQ in this JVM). Each run gets a
- * fresh destination (topic or queue) from {@link #create(String)}, deleted when the run closes it.
- * Publishing goes through the adapters' publishers, consuming through their sources.
+ * fresh destination (topic or queue) from {@link #create(String)}: a queue is deleted when its run
+ * closes it, topics when this closes. Publishing goes through the adapters' publishers, consuming
+ * through their sources.
  */
 final class BenchBroker implements AutoCloseable {
 
@@ -77,7 +79,7 @@ final class BenchBroker implements AutoCloseable {
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   private @Nullable String bootstrap;
   private @Nullable Admin kafkaAdmin;
-  private @Nullable KafkaPublisher kafkaPublisher;
+  private final List<String> topics = new ArrayList<>();
   private @Nullable String amqpUri;
   private @Nullable CachingConnectionFactory rabbitAdminConnection;
   private @Nullable RabbitPublisher rabbitPublisher;
@@ -108,7 +110,6 @@ final class BenchBroker implements AutoCloseable {
     b.partitions = partitions;
     b.kafkaAdmin =
         b.own(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrap)));
-    b.kafkaPublisher = b.own(KafkaPublisher.create(b.bootstrap));
     return b;
   }
 
@@ -191,11 +192,50 @@ final class BenchBroker implements AutoCloseable {
     };
   }
 
+  /**
+   * Creates the topics of every run up front (Kafka; the other brokers create their queue per run)
+   * and waits until each partition has a leader. In trials, a topic created right after a run of
+   * 200,000 messages sometimes never took the next run's records (the producer's batches expired
+   * after 120 s, the broker idle); topics created before any load did.
+   */
+  void prepare(List<String> names) {
+    if (kind != Kind.kafka) {
+      return;
+    }
+    Admin admin = require(kafkaAdmin);
+    List<NewTopic> fresh = new ArrayList<>();
+    for (String name : names) {
+      fresh.add(new NewTopic(name, partitions, (short) 1));
+    }
+    get(admin.createTopics(fresh).all());
+    topics.addAll(names);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      boolean led =
+          get(admin.describeTopics(names).allTopicNames()).values().stream()
+              .flatMap(t -> t.partitions().stream())
+              .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+      if (led || System.nanoTime() > deadline) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   private Destination kafkaTopic(String name) {
     Admin admin = require(kafkaAdmin);
-    KafkaPublisher publisher = require(kafkaPublisher);
     String servers = require(bootstrap);
-    get(admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all());
+    if (!topics.contains(name)) {
+      prepare(List.of(name));
+    }
+    // A producer per run: an idempotent producer that outlives the topics it wrote to stalled on
+    // the next run's topic in a trial (batches expired, then out-of-order sequence numbers).
+    KafkaPublisher publisher = KafkaPublisher.create(servers);
     return new Destination() {
       @Override
       public MessageSource source(int maxInFlight) {
@@ -220,13 +260,10 @@ final class BenchBroker implements AutoCloseable {
         return messages.flatMap(m -> publisher.publish(name, m), 1024).then();
       }
 
+      /** Closes the run's producer; the topic is deleted with the broker (no deletion mid-run). */
       @Override
       public void close() {
-        try {
-          get(admin.deleteTopics(List.of(name)).all());
-        } catch (RuntimeException e) {
-          System.err.println("warning: could not delete topic " + name + ": " + e);
-        }
+        publisher.close();
       }
     };
   }
@@ -336,6 +373,13 @@ final class BenchBroker implements AutoCloseable {
 
   @Override
   public void close() {
+    if (kafkaAdmin != null && !topics.isEmpty()) {
+      try {
+        get(kafkaAdmin.deleteTopics(topics).all());
+      } catch (RuntimeException e) {
+        System.err.println("warning: could not delete topics " + topics + ": " + e);
+      }
+    }
     while (!resources.isEmpty()) {
       try {
         resources.pop().close();

@@ -234,6 +234,16 @@ final class BenchCommand implements Callable<Integer> {
           target.description(),
           redisStore == null ? "in memory (a fresh one per run)" : redisStore.description());
       out.flush();
+      List<String> names = new ArrayList<>();
+      for (boolean d : modes) {
+        if (!paced && warm > 0) {
+          names.add("bench-" + id + "-w" + (d ? "on" : "off"));
+        }
+        for (int round = 1; round <= rounds; round++) {
+          names.add("bench-" + id + "-" + round + (d ? "on" : "off"));
+        }
+      }
+      target.prepare(names);
       boolean held = true;
       if (!paced && warm > 0) {
         BenchWorkload w = BenchWorkload.generate(warm, duplicates, 7);
