@@ -386,7 +386,7 @@ final class BenchCommand implements Callable<Integer> {
         "bench: round=%d broker=%s store=%s dedup=%s mode=%s messages=%d unique=%d"
             + " msgs_per_s=%.0f seconds=%.2f publish_s=%.2f latency=%s"
             + " p50=%d p99=%d p999=%d max=%d measured=%d processed=%d skipped=%d dead=%d nacked=%d"
-            + " exactly_once=%s held=%s check=%s heap_peak_mb=%.0f heap_after_gc_mb=%.0f gc=%d"
+            + " exactly_once=%s held=%s check=%s cpu_us_per_msg=%.1f heap_peak_mb=%.0f heap_after_gc_mb=%.0f gc=%d"
             + " gc_ms=%d load1=%.2f%n",
         round,
         broker,
@@ -411,6 +411,7 @@ final class BenchCommand implements Callable<Integer> {
         r.dedup() ? Boolean.toString(r.held()) : "n/a",
         r.held(),
         r.check(),
+        r.cpuMicrosPerMessage(),
         r.heapPeakMb(),
         r.heapUsedAfterMb(),
         r.gcCount(),

@@ -58,6 +58,7 @@ final class BenchRun {
       Histogram latencyMicros,
       boolean held,
       String check,
+      double cpuMicrosPerMessage,
       double heapPeakMb,
       double heapUsedAfterMb,
       long gcCount,
@@ -111,6 +112,7 @@ final class BenchRun {
     AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(1);
     long start = System.nanoTime();
+    long cpu0 = processCpuNanos();
     long measureFrom =
         paced ? start + dueOffset(settings.warmup(), settings.rate()) : Long.MIN_VALUE;
     Disposable running =
@@ -144,6 +146,7 @@ final class BenchRun {
       pacer = pace(destination, workload, settings, start, failure);
     }
     boolean finished = done.await(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    long cpu = processCpuNanos() - cpu0;
     if (pacer != null) {
       pacer.interrupt();
       pacer.join(10_000);
@@ -175,6 +178,7 @@ final class BenchRun {
         histogram,
         check.isEmpty(),
         check.isEmpty() ? "ok" : check,
+        cpu / 1e3 / Math.max(1, settled.get()),
         heapPeak,
         heapUsedMb(),
         gcs,
@@ -298,6 +302,18 @@ final class BenchRun {
       return "handler_calls=" + calls;
     }
     return "";
+  }
+
+  /**
+   * The CPU time of this whole process (every thread: the pipeline, the clients' I/O threads, GC,
+   * JIT, and an in-JVM broker), or 0 when the JVM does not tell.
+   */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   private static void resetPeaks() {
