@@ -24,11 +24,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -59,6 +61,12 @@ public final class Demo {
   static final String DEAD_LETTER_TOPIC = "orders.DLT";
   static final String GROUP = "orders-demo";
   static final String REDIS = "redis://127.0.0.1:6379";
+
+  /**
+   * Deliveries consumer-2 settles before its throughput is measured: by then the JVM has also
+   * started the broker, published, and run consumer-1, so the JIT has compiled the hot path.
+   */
+  static final int WARM_UP = 1_000;
 
   private Demo() {}
 
@@ -130,8 +138,11 @@ public final class Demo {
 
       // consumer-2 joins the same group and finishes: Kafka redelivers everything consumer-1 did
       // not commit, and the store turns what consumer-1 had already recorded into duplicates.
+      SteadyRate steady = new SteadyRate(WARM_UP);
       Disposable consumer2 =
-          second.outcomes().subscribe(o -> {}, e -> out.println("consumer-2 failed: " + e));
+          second
+              .outcomes()
+              .subscribe(o -> steady.settled(), e -> out.println("consumer-2 failed: " + e));
       // Done when every record of the topic is settled and committed by the group.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
       while (System.nanoTime() < deadline
@@ -153,6 +164,7 @@ public final class Demo {
           second.ledger(),
           inFlightAtCrash,
           consumeSeconds,
+          steady,
           (System.nanoTime() - started) / 1e9);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -250,6 +262,49 @@ public final class Demo {
     return end.equals(committed);
   }
 
+  /**
+   * The throughput of consumer-2 after its first {@code warmUp} settled deliveries, up to its last
+   * one: JVM start, broker start, publishing and the wait for the final commit are not in it.
+   */
+  static final class SteadyRate {
+    private final int warmUp;
+    private final AtomicLong count = new AtomicLong();
+    private volatile long warmedAt;
+    private volatile long lastAt;
+
+    SteadyRate(int warmUp) {
+      this.warmUp = warmUp;
+    }
+
+    /** Called once per settled delivery, from the outcome stream (one at a time). */
+    void settled() {
+      long n = count.incrementAndGet();
+      long now = System.nanoTime();
+      if (n == warmUp) {
+        warmedAt = now;
+      }
+      lastAt = now;
+    }
+
+    String line() {
+      long measured = count.get() - warmUp;
+      double seconds = (lastAt - warmedAt) / 1e9;
+      if (measured < 1 || seconds <= 0) {
+        return String.format(
+            Locale.ROOT,
+            "throughput after warm-up: n/a (consumer-2 settled %d deliveries, warm-up is %d)",
+            count.get(),
+            warmUp);
+      }
+      return String.format(
+          Locale.ROOT,
+          "throughput after warm-up: %,.0f msgs/s (%,d messages, %.2f s)",
+          measured / seconds,
+          measured,
+          seconds);
+    }
+  }
+
   static boolean isPoison(int i) {
     return i % (ORDERS / POISON) == 17;
   }
@@ -270,6 +325,7 @@ public final class Demo {
       Ledger b,
       long inFlightAtCrash,
       double consumeSeconds,
+      SteadyRate steady,
       double totalSeconds) {
     long delivered = a.delivered() + b.delivered();
     long processed = a.processed() + b.processed();
@@ -333,6 +389,7 @@ public final class Demo {
         "  throughput          %,10.0f deliveries/s over %.2f s of consuming%n",
         delivered / consumeSeconds, consumeSeconds);
     out.printf("  elapsed             %10.2f s in all (broker start included)%n", totalSeconds);
+    out.println(steady.line());
 
     boolean balanced =
         a.balanced()

@@ -27,5 +27,10 @@ class DemoIT {
             String.format("%,d orders exactly once, 0 more than once", Demo.ORDERS - Demo.POISON))
         .contains("in-memory store")
         .contains("ledger balanced");
+    // The real speed after warm-up, measured by the demo (its value depends on the machine).
+    assertThat(text)
+        .containsPattern(
+            "(?m)^throughput after warm-up: \\d{1,3}(,\\d{3})* msgs/s \\(\\d{1,3}(,\\d{3})*"
+                + " messages, \\d+\\.\\d{2} s\\)$");
   }
 }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
       PublishCommand.class,
       DeadLettersCommand.class,
       RedriveCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     description = {
@@ -53,7 +54,8 @@ public final class OnceflowCli implements Runnable {
   @Override
   public void run() {
     throw new ParameterException(
-        spec.commandLine(), "a subcommand is required: consume, publish, dead-letters or redrive");
+        spec.commandLine(),
+        "a subcommand is required: consume, publish, dead-letters, redrive or bench");
   }
 
   public static void main(String[] args) {
