@@ -22,13 +22,13 @@ import org.jspecify.annotations.Nullable;
  *   <li><b>One completion per key</b>: at most one {@code recorded} per key over all consumers.
  *   <li><b>No stale fence</b>: no {@code recorded} of fence f after an {@code acquired} of a higher
  *       fence on the same key.
- *   <li><b>Nothing lost</b>: every published id ends recorded, acked as duplicate, or recorded in
- *       the store, and none is left on the source.
+ *   <li><b>Nothing lost</b>: every published id ends recorded, acked as duplicate, recorded in the
+ *       store, or on the dead-letter destination.
  *   <li><b>Poison and malformed</b> messages end on the dead-letter destination, without effect.
  *   <li><b>Transactional effects</b> exactly once per id; <b>plain effects</b> at least once and at
  *       most 1 + (faults that hit the key): leases abandoned by a killed consumer, leases that
- *       overlapped a store fault or outlived the lease duration, and handler attempts that failed
- *       during a store fault.
+ *       overlapped a store fault or outlived the lease duration (unless the run says heartbeats
+ *       must keep leases alive), and handler attempts that failed during a store fault.
  *   <li><b>Recovery</b>: after each fault, the keys it interrupted (delivered before its end, not
  *       completed at its start) complete within the fault's bound after its end. Keys that complete
  *       after the next fault began are counted against that one.
@@ -74,6 +74,7 @@ public final class Checker {
     Map<String, Integer> records = new HashMap<>();
     Map<String, Set<Long>> deadLetteredBy = new HashMap<>();
     Map<Long, Long> lastEventOfPid = new HashMap<>();
+    Map<String, Long> currentFence = new HashMap<>();
     Map<String, Long> firstDelivered = new HashMap<>();
     Map<String, Integer> failedInStoreFault = new HashMap<>();
     for (Event e : events) {
@@ -85,8 +86,13 @@ public final class Checker {
       if (key == null) {
         continue;
       }
-      Lease lease = new Lease(e.pid(), key, e.fence());
-      if (e.fence() >= 0) {
+      String pidKey = e.pid() + "\u0000" + key;
+      if (e.type().equals("acquired")) {
+        currentFence.put(pidKey, e.fence());
+      }
+      long fence = e.fence() >= 0 ? e.fence() : currentFence.getOrDefault(pidKey, -1L);
+      Lease lease = new Lease(e.pid(), key, fence);
+      if (fence >= 0) {
         lastSeen.merge(lease, e.t(), Math::max);
       }
       switch (e.type()) {
@@ -157,10 +163,12 @@ public final class Checker {
     for (String id : h.allIds()) {
       if (!finished.contains(id) && !h.deadLetters.containsKey(id)) {
         v.lost++;
-        v.violate(Rule.LOST, "id " + id + " never completed");
-      } else if (h.leftovers.contains(id)) {
-        v.lost++;
-        v.violate(Rule.LOST, "id " + id + " still on the source after the drain");
+        v.violate(
+            Rule.LOST,
+            "id "
+                + id
+                + " never completed"
+                + (h.leftovers.contains(id) ? " (still on the source)" : ""));
       }
     }
     for (String id : union(h.poison, h.malformed)) {
@@ -195,6 +203,9 @@ public final class Checker {
       } else {
         if (effect > 1) {
           v.doubledPlain++;
+        }
+        if (effect == 0) {
+          v.effectsMissing++;
         }
         int hits =
             faultHits(id, acquisitions, recorded, acquiredAt, lastSeen, killed, faults, h)
@@ -250,7 +261,8 @@ public final class Checker {
                 && from <= f.end() + STORE_FAULT_GRACE.toNanos()
                 && to >= f.start() - STORE_FAULT_GRACE.toNanos();
       }
-      if (killed.contains(a.pid()) || storeFault || to - from > h.lease.toNanos()) {
+      boolean outlived = h.leaseExpiryIsAFault && to - from > h.lease.toNanos();
+      if (killed.contains(a.pid()) || storeFault || outlived) {
         hits++;
       }
     }

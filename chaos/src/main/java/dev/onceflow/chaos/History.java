@@ -36,6 +36,7 @@ public final class History {
   final List<Fault> faults = new ArrayList<>();
   Duration lease = Duration.ofSeconds(30);
   boolean eventLogs = true;
+  boolean leaseExpiryIsAFault = true;
   long sentCopies;
 
   /** The effect mode of the run. */
@@ -122,6 +123,16 @@ public final class History {
   /** Whether the consumers wrote event logs (false: an older CLI, store evidence only). */
   public History eventLogs(boolean eventLogs) {
     this.eventLogs = eventLogs;
+    return this;
+  }
+
+  /**
+   * Whether a lease that outlived its duration counts as a fault that may re-run a plain effect
+   * (default true). False for runs whose handlers are slower than the lease on purpose: heartbeats
+   * must keep those leases, so a re-run is a violation.
+   */
+  public History leaseExpiryIsAFault(boolean fault) {
+    this.leaseExpiryIsAFault = fault;
     return this;
   }
 

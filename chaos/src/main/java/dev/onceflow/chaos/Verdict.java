@@ -50,6 +50,7 @@ public final class Verdict {
   long lost;
   long doubledTransactional;
   long doubledPlain;
+  long effectsMissing;
   long recordsLost;
   long maxRunsPerKey;
   long events;
@@ -97,6 +98,11 @@ public final class Verdict {
     return doubledPlain;
   }
 
+  /** Ids that ended without their effect (a transactional effect lost with its record). */
+  public long effectsMissing() {
+    return effectsMissing;
+  }
+
   /** Keys that were recorded more than once (each a record the store lost or a bug). */
   public long recordsLost() {
     return recordsLost;
@@ -129,7 +135,8 @@ public final class Verdict {
     b.append(
         String.format(
             "messages=%d sent=%d events=%d faults=%d lost=%d doubledTransactional=%d"
-                + " doubledPlain=%d recordsLost=%d maxRunsPerKey=%d maxRecovery=%s%n",
+                + " doubledPlain=%d effectsMissing=%d recordsLost=%d maxRunsPerKey=%d"
+                + " maxRecovery=%s%n",
             messages,
             sentCopies,
             events,
@@ -137,6 +144,7 @@ public final class Verdict {
             lost,
             doubledTransactional,
             doubledPlain,
+            effectsMissing,
             recordsLost,
             maxRunsPerKey,
             seconds(maxRecovery())));

@@ -129,10 +129,26 @@ class CheckerTest {
   }
 
   @Test
-  void aMessageLeftOnTheSourceIsLost() {
-    Verdict v = Checker.check(clean().leftover("b"));
-    assertThat(v.violations(Rule.LOST)).hasSize(1);
+  void aMessageLeftOnTheSourceUnfinishedIsLostButAFinishedOneIsNot() {
+    History h = clean().published("c").effect("c", 1).leftover("c").leftover("b");
+    Verdict v = Checker.check(h);
+    assertThat(v.violations(Rule.LOST)).singleElement().asString().contains("still on the source");
     assertThat(v.passed(Set.of(Rule.LOST))).as(v.report()).isTrue();
+  }
+
+  @Test
+  void aSlowHandlerReRunWhileHeartbeatsShouldKeepItsLeaseIsCaught() {
+    // pid 300 held b for 8 s (lease 5 s) and never recorded; pid 100 ran it again. Allowed as a
+    // lease expiry in general, a violation where heartbeats must keep live leases.
+    History h = clean().effectMode(History.EffectMode.PLAIN).effect("b", 2);
+    h.events(
+        List.of(
+            ev(0.1, 300, "acquired", "b", 1, "-"),
+            ev(0.2, 300, "started", "b", 1, "1"),
+            ev(8.2, 300, "nacked", "b", -1, "LEASE_LOST")));
+    assertThat(Checker.check(h).passed()).isTrue();
+    Verdict strict = Checker.check(h.leaseExpiryIsAFault(false));
+    assertThat(strict.violations(Rule.PLAIN_OVER_BOUND)).hasSize(1);
   }
 
   @Test

@@ -1,0 +1,495 @@
+package dev.onceflow.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.onceflow.chaos.Verdict.Rule;
+import dev.onceflow.core.Envelope;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.jar.JarFile;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One run of a scenario on one broker: a fresh destination, a test-owned Redis, CLI consumer
+ * processes, faults, and at the end the history checker. Every process it starts is stopped in
+ * {@link #close()}.
+ */
+final class ChaosRun implements AutoCloseable {
+
+  static final String PREFIX = "chaos";
+  static final Path ROOT = Path.of("target", "chaos");
+
+  /** A consumer process. */
+  record Consumer(Process process, String label, Path log, Path out) {
+    long pid() {
+      return process.pid();
+    }
+  }
+
+  final String scenario;
+  final Brokers.Kind broker;
+  final String id;
+  final Path dir;
+  final Random random;
+  final Brokers.Target target;
+  final RedisSetup redis;
+  final History history = new History();
+  final EventTail tail = new EventTail();
+  final boolean legacy;
+  private final List<Consumer> consumers = new CopyOnWriteArrayList<>();
+  private final Set<Consumer> stoppedByUs =
+      Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private final List<String> common = new ArrayList<>();
+  private @Nullable Thread supervisor;
+  private @Nullable Thread sampler;
+  private volatile boolean supervising;
+  private int started;
+  Duration lease = Duration.ofSeconds(5);
+  History.EffectMode effect = History.EffectMode.TRANSACTIONAL;
+  private final long t0 = System.nanoTime();
+
+  private ChaosRun(
+      String scenario, Brokers.Kind broker, long seed, boolean sentinel, int waitReplicas) {
+    this.scenario = scenario;
+    this.broker = broker;
+    this.random = new Random(seed);
+    this.id = scenario + "-" + broker + "-" + Long.toHexString(System.nanoTime() & 0xffffffL);
+    this.dir = ROOT.resolve(id).toAbsolutePath();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      fail("cannot create " + dir, e);
+    }
+    this.legacy = !cliHasEventLog();
+    this.target = Brokers.target(broker, id, 8);
+    this.redis = sentinel ? RedisSetup.sentinel(dir, waitReplicas) : RedisSetup.single(dir);
+    this.client = redis.client();
+    this.connection = client.connect();
+    log("run %s: dir %s, CLI %s%s", id, dir, cliJar(), legacy ? " (no event log: legacy)" : "");
+  }
+
+  static ChaosRun create(String scenario, Brokers.Kind broker, long seed) {
+    return new ChaosRun(scenario, broker, seed, false, 0);
+  }
+
+  static ChaosRun withSentinel(String scenario, Brokers.Kind broker, long seed, int waitReplicas) {
+    return new ChaosRun(scenario, broker, seed, true, waitReplicas);
+  }
+
+  static Path cliJar() {
+    String p = System.getProperty("chaos.cliJar");
+    if (p == null || p.isBlank()) {
+      return fail("-Dchaos.cliJar is not set (the failsafe configuration of module chaos sets it)");
+    }
+    Path jar = Path.of(p);
+    if (!Files.isRegularFile(jar)) {
+      fail("no CLI jar at " + jar + ": build it with mvn -B -o -pl examples package -DskipTests");
+    }
+    return jar;
+  }
+
+  /** Whether the CLI under test has the event-log hook (an older CLI does not). */
+  static boolean cliHasEventLog() {
+    try (JarFile jar = new JarFile(cliJar().toFile())) {
+      return jar.getEntry("dev/onceflow/examples/cli/EventLog.class") != null;
+    } catch (IOException e) {
+      return fail("cannot read " + cliJar(), e);
+    }
+  }
+
+  /** Sets the consumer arguments every consumer of the run gets. */
+  ChaosRun consumers(Duration lease, int concurrency, History.EffectMode effect) {
+    this.lease = lease;
+    this.effect = effect;
+    history.lease(lease).effectMode(effect).eventLogs(!legacy);
+    common.clear();
+    common.addAll(
+        List.of(
+            "--redis-key-prefix",
+            PREFIX,
+            "--pipeline",
+            id,
+            "--lease-seconds",
+            Long.toString(lease.toSeconds()),
+            "--concurrency",
+            Integer.toString(concurrency),
+            "--effect",
+            effect == History.EffectMode.PLAIN ? "plain" : "transactional",
+            "--attempts",
+            "3",
+            "--progress-seconds",
+            "0",
+            "--stop-timeout-seconds",
+            "10"));
+    return this;
+  }
+
+  /**
+   * Publishes {@code n} messages, {@code poison} with the poison header and {@code malformed} with
+   * a malformed header, re-sending a fraction {@code resend} of them (same id), in a seeded order.
+   */
+  void publish(int n, int poison, int malformed, double resend) {
+    List<Envelope> messages = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String mid = id + "-m" + i;
+      history.published(mid);
+      messages.add(envelope(mid).build());
+    }
+    for (int i = 0; i < poison; i++) {
+      String mid = id + "-p" + i;
+      history.poison(mid);
+      messages.add(envelope(mid).header("x-poison", "true").build());
+    }
+    for (int i = 0; i < malformed; i++) {
+      String mid = id + "-x" + i;
+      history.malformed(mid);
+      messages.add(envelope(mid).header("onceflow-version", "not-a-number").build());
+    }
+    int distinct = messages.size();
+    for (int i = 0; i < distinct; i++) {
+      if (random.nextDouble() < resend) {
+        messages.add(messages.get(i));
+      }
+    }
+    Collections.shuffle(messages, random);
+    history.sentCopies(messages.size());
+    long start = System.nanoTime();
+    target.publish(messages);
+    log("published %d messages (%d distinct) in %s", messages.size(), distinct, since(start));
+  }
+
+  private Envelope.Builder envelope(String mid) {
+    return Envelope.builder()
+        .messageId(mid)
+        .payload(("{\"id\":\"" + mid + "\"}").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Starts a consumer with the run's arguments plus {@code extra}. */
+  synchronized Consumer start(List<String> extra) {
+    String label = "c" + (++started);
+    Path log = dir.resolve(label + ".events");
+    Path out = dir.resolve(label + ".out");
+    List<String> cmd = new ArrayList<>();
+    cmd.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xmx256m",
+            "-jar",
+            cliJar().toString(),
+            "consume"));
+    cmd.addAll(target.consumeArgs());
+    cmd.addAll(redis.cliArgs());
+    cmd.addAll(common);
+    if (!legacy) {
+      cmd.addAll(List.of("--event-log", log.toString()));
+      tail.follow(log);
+    }
+    cmd.addAll(extra);
+    Process p =
+        Procs.start(
+            new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .redirectInput(new File("/dev/null")));
+    Consumer c = new Consumer(p, label, log, out);
+    consumers.add(c);
+    log("started %s pid %d %s", label, p.pid(), String.join(" ", extra));
+    return c;
+  }
+
+  Consumer start(String... extra) {
+    return start(List.of(extra));
+  }
+
+  List<Consumer> live() {
+    return consumers.stream().filter(c -> c.process().isAlive()).toList();
+  }
+
+  /**
+   * Keeps {@code count} consumers running: whenever one exits on its own (a crash point), the crash
+   * is recorded as a fault and a replacement starts with {@code argsOfNth.apply(n)} (n counts the
+   * replacements from 1).
+   */
+  void supervise(int count, IntFunction<List<String>> argsOfNth) {
+    supervising = true;
+    Thread t =
+        new Thread(
+            () -> {
+              int replacements = 0;
+              while (supervising) {
+                for (Consumer c : consumers) {
+                  if (!c.process().isAlive() && !stoppedByUs.contains(c) && stoppedByUs.add(c)) {
+                    crashed(c);
+                  }
+                }
+                if (supervising && live().size() < count) {
+                  start(argsOfNth.apply(++replacements));
+                }
+                try {
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "chaos-supervisor");
+    t.setDaemon(true);
+    supervisor = t;
+    t.start();
+  }
+
+  private void crashed(Consumer c) {
+    tail.readAll();
+    Event crash = tail.crashOf(c.pid());
+    long at = crash != null ? crash.t() : System.nanoTime();
+    history.fault(new Fault(Fault.Kind.CRASH_POINT, at, at, c.pid(), processFaultBound()));
+    log(
+        "%s pid %d exited (%s)%s",
+        c.label(),
+        c.pid(),
+        c.process().exitValue(),
+        crash != null ? " at crash point " + crash.detail() + " on " + crash.id() : "");
+  }
+
+  /** SIGKILLs a consumer (recorded as a KILL fault). */
+  void kill(Consumer c) {
+    stoppedByUs.add(c);
+    long at = System.nanoTime();
+    Procs.kill(c.process());
+    history.fault(new Fault(Fault.Kind.KILL, at, at, c.pid(), processFaultBound()));
+    log("SIGKILL %s pid %d", c.label(), c.pid());
+  }
+
+  /** SIGKILLs a random live consumer. */
+  void killRandom() {
+    List<Consumer> alive = live();
+    if (!alive.isEmpty()) {
+      kill(alive.get(random.nextInt(alive.size())));
+    }
+  }
+
+  /**
+   * How long the work of a killed consumer may take to move on: its leases expire, the broker
+   * redelivers (Kafka: session timeout and rebalance; SQS: visibility timeout), plus slack for a
+   * loaded machine.
+   */
+  Duration processFaultBound() {
+    return lease.plusSeconds(30);
+  }
+
+  /** Pauses Redis (SIGSTOP) for {@code d}, then resumes it; bound: half the lease. */
+  void pauseRedis(Duration d) {
+    long start = System.nanoTime();
+    redis.primary.pause();
+    log("Redis paused (SIGSTOP) for %s", d);
+    Procs.sleep(d);
+    redis.primary.resume();
+    long end = System.nanoTime();
+    history.fault(new Fault(Fault.Kind.REDIS_PAUSE, start, end, -1, lease.dividedBy(2)));
+    log("Redis resumed (SIGCONT)");
+  }
+
+  /** Kills Redis (SIGKILL), waits {@code down}, restarts it from its AOF. */
+  void restartRedis(Duration down) {
+    long start = System.nanoTime();
+    redis.primary.kill();
+    log("Redis killed (SIGKILL), down for %s", down);
+    Procs.sleep(down);
+    redis.primary.start();
+    long end = System.nanoTime();
+    history.fault(new Fault(Fault.Kind.REDIS_RESTART, start, end, -1, lease.plusSeconds(30)));
+    log("Redis restarted from its AOF");
+  }
+
+  /** Kills the primary; returns once Sentinel names the replica as the new primary. */
+  Duration failover() {
+    OwnedRedis replica = java.util.Objects.requireNonNull(redis.replica);
+    long start = System.nanoTime();
+    redis.primary.kill();
+    log("Redis primary killed (SIGKILL); waiting for Sentinel to promote the replica");
+    Procs.await(
+        "Sentinel to promote the replica",
+        Duration.ofSeconds(60),
+        () -> redis.currentPrimaryPort() == replica.port);
+    long end = System.nanoTime();
+    history.fault(new Fault(Fault.Kind.FAILOVER, start, end, -1, lease.plusSeconds(30)));
+    log("failover done in %s", since(start));
+    return Duration.ofNanos(end - start);
+  }
+
+  /** Completed ids so far (event logs; for a legacy CLI, ids with an effect). */
+  long completed() {
+    if (legacy) {
+      try {
+        return connection.sync().hlen(effectsKey());
+      } catch (RuntimeException e) {
+        return 0;
+      }
+    }
+    return tail.completedCount();
+  }
+
+  /** Waits until {@code fraction} of the ids completed. */
+  void awaitProgress(double fraction, Duration max) {
+    long want = (long) Math.ceil(history.allIds().size() * fraction);
+    Procs.await("" + want + " completed ids", max, () -> completed() >= want);
+  }
+
+  /** Waits until every id completed, or {@code max} passed (the checker then reports them). */
+  boolean awaitAll(Duration max) {
+    int all = legacy ? history.published.size() : history.allIds().size();
+    boolean done = Procs.poll(max, () -> completed() >= all && allCompleted());
+    log(
+        "%s after %s (%d of %d)",
+        done ? "all completed" : "NOT all completed", since(t0), completed(), all);
+    return done;
+  }
+
+  private boolean allCompleted() {
+    if (legacy) {
+      return true;
+    }
+    for (String i : history.allIds()) {
+      if (!tail.completed(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** For a CLI without event logs: samples the effects hash every 100 ms for completion times. */
+  void sampleCompletions() {
+    Thread t =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                try {
+                  long now = System.nanoTime();
+                  for (String f : connection.sync().hkeys(effectsKey())) {
+                    history.completionSample(f, now);
+                  }
+                } catch (RuntimeException e) {
+                  // Redis paused or down: try again
+                }
+                try {
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "chaos-sampler");
+    t.setDaemon(true);
+    sampler = t;
+    t.start();
+  }
+
+  String effectsKey() {
+    return PREFIX + ":" + id + ":effects";
+  }
+
+  /**
+   * Stops the consumers (SIGTERM, graceful), reads the dead letters, the leftovers and the effects,
+   * runs the checker, appends the figures to {@code target/chaos/results.md}, and asserts that
+   * every rule held except {@code tolerated}.
+   */
+  Verdict finish(String command, Set<Rule> tolerated) {
+    supervising = false;
+    if (supervisor != null) {
+      supervisor.interrupt();
+      joinQuietly(supervisor);
+    }
+    if (sampler != null) {
+      sampler.interrupt();
+      joinQuietly(sampler);
+    }
+    for (Consumer c : consumers) {
+      stoppedByUs.add(c);
+      c.process().destroy();
+    }
+    for (Consumer c : consumers) {
+      try {
+        if (!c.process().waitFor(40, TimeUnit.SECONDS)) {
+          log("%s pid %d did not stop in 40 s after SIGTERM: SIGKILL", c.label(), c.pid());
+          c.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    tail.readAll();
+    history.events(tail.events());
+    int expectedDead = history.poison.size() + history.malformed.size();
+    target.deadLetters(expectedDead, Duration.ofSeconds(5)).forEach(history::deadLetter);
+    long leftovers = target.leftovers(id);
+    Map<String, String> effects = connection.sync().hgetall(effectsKey());
+    effects.forEach((k, v) -> history.effect(k, Long.parseLong(v)));
+    Verdict v = Checker.check(history);
+    Results.append(this, v, leftovers, command, tolerated);
+    log("verdict of %s (leftovers on the source: %d):%n%s", id, leftovers, v.report());
+    assertThat(v.passed(tolerated)).as("chaos run %s:%n%s", id, v.report()).isTrue();
+    return v;
+  }
+
+  private static void joinQuietly(Thread t) {
+    try {
+      t.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String since(long start) {
+    return String.format("%.1fs", (System.nanoTime() - start) / 1e9);
+  }
+
+  void log(String format, Object... args) {
+    String line =
+        String.format("[chaos %s +%s] ", id, since(t0)) + String.format(format, args) + "\n";
+    System.out.print(line);
+    try {
+      Files.writeString(
+          dir.resolve("run.log"), line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException ignored) {
+      // the console has it
+    }
+  }
+
+  @Override
+  public void close() {
+    supervising = false;
+    for (Consumer c : consumers) {
+      c.process().destroyForcibly();
+    }
+    tail.close();
+    try {
+      connection.close();
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    } catch (RuntimeException ignored) {
+      // going away
+    }
+    redis.close();
+    target.close();
+  }
+}

@@ -1,0 +1,29 @@
+package dev.onceflow.chaos;
+
+import dev.onceflow.chaos.History.EffectMode;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** 1, 2 and 8 consumers at once, handlers slower than the lease, a SIGKILL; every broker. */
+class ScaleChaosIT {
+
+  static Stream<Arguments> runs() {
+    return Brokers.selected().stream()
+        .map(
+            b ->
+                Arguments.of(
+                    b, b == Brokers.Kind.kafka ? EffectMode.PLAIN : EffectMode.TRANSACTIONAL));
+  }
+
+  @ParameterizedTest(name = "{0}, {1} effects")
+  @MethodSource("runs")
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void oneTwoThenEightConsumersWithSlowHandlersKeepEveryRule(
+      Brokers.Kind broker, EffectMode effect) {
+    Scenarios.scaleAndSlowHandlers(broker, effect, 0);
+  }
+}

@@ -1,0 +1,158 @@
+package dev.onceflow.chaos;
+
+import dev.onceflow.chaos.History.EffectMode;
+import dev.onceflow.chaos.Verdict.Rule;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The scenarios. Each runs on one broker, returns the checker's verdict, and records its figures
+ * (see {@link Results}). Faults are combined within a run so that short mode stays within a few
+ * minutes: several crash points and a random SIGKILL in one run; 1, then 2, then 8 consumers with
+ * slow handlers and a SIGKILL in another; a Redis pause and then a Redis restart in a third.
+ */
+final class Scenarios {
+
+  /** Rules a Sentinel failover may break (measured, not enforced): Redis replicates async. */
+  static final Set<Rule> FAILOVER_MEASURED =
+      Set.of(
+          Rule.TWO_COMPLETIONS,
+          Rule.STALE_FENCE,
+          Rule.TRANSACTIONAL_NOT_ONCE,
+          Rule.PLAIN_OVER_BOUND,
+          Rule.LOST);
+
+  private Scenarios() {}
+
+  static String command(String itClass) {
+    return Mode.isLong()
+        ? "mvn -B -o verify -pl chaos -Dit.test=ChaosSoakIT -Dchaos.mode=long -Dchaos.minutes="
+            + Mode.minutes().toMinutes()
+            + " -Dchaos.forkTimeout=14400"
+        : "mvn -B -o verify -pl chaos -Dit.test=" + itClass;
+  }
+
+  private static List<String> args(String... a) {
+    return new ArrayList<>(List.of(a));
+  }
+
+  /**
+   * SIGKILL at chosen crash points and at a random moment: two consumers halt themselves before the
+   * handler and after it (before the record); the first replacement halts after the record (before
+   * the ack); then a random live consumer is SIGKILLed at 60% progress.
+   */
+  static Verdict processKills(Brokers.Kind broker, EffectMode effect, int round) {
+    try (ChaosRun run = ChaosRun.create("kills", broker, Mode.seed("kills", broker, round))) {
+      run.consumers(Duration.ofSeconds(3), 16, effect);
+      int n = Mode.count(150, 2_000);
+      run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
+      int third = Math.max(5, n / 10);
+      run.start(
+          "--handler-delay-ms", "10", "--crash-at", "before-handler", "--crash-after", "" + third);
+      run.start(
+          "--handler-delay-ms",
+          "10",
+          "--crash-at",
+          "after-handler",
+          "--crash-after",
+          "" + (2 * third));
+      run.supervise(
+          2,
+          nth ->
+              nth == 1
+                  ? args(
+                      "--handler-delay-ms",
+                      "10",
+                      "--crash-at",
+                      "after-record",
+                      "--crash-after",
+                      "" + third)
+                  : args("--handler-delay-ms", "10"));
+      run.awaitProgress(0.6, Duration.ofMinutes(Mode.count(3, 10)));
+      run.killRandom();
+      run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
+      return run.finish(command("ProcessKillChaosIT"), Set.of());
+    }
+  }
+
+  /**
+   * 1, then 2, then 8 consumers at once; two of the last six have handlers slower than the lease (3
+   * s against 2 s: heartbeats must keep those leases, so a re-run without a kill is a violation); a
+   * random consumer is SIGKILLed once all eight run.
+   */
+  static Verdict scaleAndSlowHandlers(Brokers.Kind broker, EffectMode effect, int round) {
+    try (ChaosRun run = ChaosRun.create("scale", broker, Mode.seed("scale", broker, round))) {
+      run.consumers(Duration.ofSeconds(2), 16, effect);
+      run.history.leaseExpiryIsAFault(false);
+      int n = Mode.count(240, 3_000);
+      run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.1);
+      run.start("--handler-delay-ms", "20");
+      run.awaitProgress(0.15, Duration.ofMinutes(3));
+      run.start("--handler-delay-ms", "20");
+      run.awaitProgress(0.3, Duration.ofMinutes(3));
+      for (int i = 0; i < 6; i++) {
+        run.start("--handler-delay-ms", i < 2 ? "3000" : "20");
+      }
+      run.awaitProgress(0.6, Duration.ofMinutes(3));
+      run.killRandom();
+      run.awaitAll(Duration.ofMinutes(Mode.count(3, 10)));
+      return run.finish(command("ScaleChaosIT"), Set.of());
+    }
+  }
+
+  /**
+   * Redis paused (SIGSTOP) for 5 s, past the 2 s command timeout, with 2 consumers and 64
+   * deliveries in flight each; every key must complete within half the lease (20 s) after Redis
+   * answers again: keys whose timed-out acquisitions left leases on Redis would wait the whole
+   * lease (the stranded-lease defect). Then a second batch, and Redis killed (SIGKILL) and
+   * restarted from its AOF.
+   */
+  static Verdict redisFaults(Brokers.Kind broker, EffectMode effect, int round) {
+    try (ChaosRun run = ChaosRun.create("redis", broker, Mode.seed("redis", broker, round))) {
+      run.consumers(Duration.ofSeconds(20), 64, effect);
+      boolean legacy = run.legacy;
+      int n = Mode.count(600, 5_000);
+      run.publish(n, legacy ? 0 : Mode.count(5, 20), legacy ? 0 : Mode.count(3, 10), 0.05);
+      if (legacy) {
+        run.sampleCompletions();
+      }
+      run.start("--handler-delay-ms", "10");
+      run.start("--handler-delay-ms", "10");
+      run.awaitProgress(0.25, Duration.ofMinutes(3));
+      run.pauseRedis(Duration.ofSeconds(5));
+      run.awaitAll(Duration.ofSeconds(60));
+      run.publish(n, legacy ? 0 : Mode.count(5, 20), 0, 0.05);
+      run.awaitProgress(0.6, Duration.ofMinutes(3));
+      run.restartRedis(Duration.ofSeconds(1));
+      run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
+      return run.finish(command("RedisFaultChaosIT"), Set.of());
+    }
+  }
+
+  /**
+   * Sentinel failover under load: the primary is SIGKILLed at 30% progress, Sentinel promotes the
+   * replica, the old primary comes back as a replica. Records lost and effects doubled or lost are
+   * measured, not enforced; with {@code waitReplicas} 1 every completion waits for the replica
+   * (WAIT 1, 1 s).
+   */
+  static Verdict sentinelFailover(Brokers.Kind broker, int waitReplicas, int round) {
+    String name = waitReplicas > 0 ? "failover-wait" : "failover";
+    try (ChaosRun run =
+        ChaosRun.withSentinel(name, broker, Mode.seed(name, broker, round), waitReplicas)) {
+      run.consumers(Duration.ofSeconds(10), 64, EffectMode.TRANSACTIONAL);
+      int n = Mode.count(800, 5_000);
+      run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.05);
+      long start = System.nanoTime();
+      run.start("--handler-delay-ms", "5");
+      run.start("--handler-delay-ms", "5");
+      run.awaitProgress(0.3, Duration.ofMinutes(3));
+      run.failover();
+      run.redis.primary.start();
+      run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
+      run.log("drained %d messages in %s (WAIT %d)", n, ChaosRun.since(start), waitReplicas);
+      return run.finish(command("SentinelFailoverChaosIT"), FAILOVER_MEASURED);
+    }
+  }
+}
