@@ -148,18 +148,28 @@ final class ChaosRun implements AutoCloseable {
    * a malformed header, re-sending a fraction {@code resend} of them (same id), in a seeded order.
    */
   void publish(int n, int poison, int malformed, double resend) {
+    List<Envelope> messages = prepare(n, poison, malformed, resend);
+    long start = System.nanoTime();
+    target.publish(messages);
+    log("published %d messages in %s", messages.size(), since(start));
+  }
+
+  private List<Envelope> prepare(int n, int poison, int malformed, double resend) {
     List<Envelope> messages = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
+    int m0 = history.published.size();
+    for (int i = m0; i < m0 + n; i++) {
       String mid = id + "-m" + i;
       history.published(mid);
       messages.add(envelope(mid).build());
     }
-    for (int i = 0; i < poison; i++) {
+    int p0 = history.poison.size();
+    for (int i = p0; i < p0 + poison; i++) {
       String mid = id + "-p" + i;
       history.poison(mid);
       messages.add(envelope(mid).header("x-poison", "true").build());
     }
-    for (int i = 0; i < malformed; i++) {
+    int x0 = history.malformed.size();
+    for (int i = x0; i < x0 + malformed; i++) {
       String mid = id + "-x" + i;
       history.malformed(mid);
       messages.add(envelope(mid).header("onceflow-version", "not-a-number").build());
@@ -171,10 +181,37 @@ final class ChaosRun implements AutoCloseable {
       }
     }
     Collections.shuffle(messages, random);
-    history.sentCopies(messages.size());
-    long start = System.nanoTime();
-    target.publish(messages);
-    log("published %d messages (%d distinct) in %s", messages.size(), distinct, since(start));
+    history.sentCopies(history.sentCopies + messages.size());
+    return messages;
+  }
+
+  /**
+   * Publishes as {@link #publish} from another thread, so that faults can hit the consumers while
+   * the batch arrives; the ids are registered before this returns. Join the thread to wait.
+   */
+  Thread publishInBackground(int n, int poison, int malformed, double resend) {
+    java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(1);
+    List<Envelope> batch = new ArrayList<>();
+    Thread t =
+        new Thread(
+            () -> {
+              synchronized (this) {
+                batch.addAll(prepare(n, poison, malformed, resend));
+              }
+              registered.countDown();
+              long start = System.nanoTime();
+              target.publish(batch);
+              log("published %d messages in %s (in the background)", batch.size(), since(start));
+            },
+            "chaos-publisher");
+    t.setDaemon(true);
+    t.start();
+    try {
+      registered.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return t;
   }
 
   private Envelope.Builder envelope(String mid) {
@@ -450,6 +487,18 @@ final class ChaosRun implements AutoCloseable {
     log("verdict of %s (leftovers on the source: %d):%n%s", id, leftovers, v.report());
     assertThat(v.passed(tolerated)).as("chaos run %s:%n%s", id, v.report()).isTrue();
     return v;
+  }
+
+  /** Waits for a background publisher (up to 5 minutes). */
+  static void join(Thread t) {
+    try {
+      t.join(300_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (t.isAlive()) {
+      fail("the background publisher did not finish in 5 minutes");
+    }
   }
 
   private static void joinQuietly(Thread t) {

@@ -123,9 +123,10 @@ final class Scenarios {
       run.awaitProgress(0.25, Duration.ofMinutes(3));
       run.pauseRedis(Duration.ofSeconds(5));
       run.awaitAll(Duration.ofSeconds(60));
-      run.publish(n, legacy ? 0 : Mode.count(5, 20), 0, 0.05);
+      Thread publishing = run.publishInBackground(n, legacy ? 0 : Mode.count(5, 20), 0, 0.05);
       run.awaitProgress(0.6, Duration.ofMinutes(3));
       run.restartRedis(Duration.ofSeconds(1));
+      ChaosRun.join(publishing);
       run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
       return run.finish(command("RedisFaultChaosIT"), Set.of());
     }
