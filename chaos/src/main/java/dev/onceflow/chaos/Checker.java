@@ -293,6 +293,10 @@ public final class Checker {
         if (done != null && done < f.start()) {
           continue;
         }
+        Long published = h.publishedAt.get(id);
+        if (published != null && published > f.end()) {
+          continue;
+        }
         if (h.eventLogs) {
           Long seen = firstDelivered.get(id);
           if (seen == null || seen > f.end()) {

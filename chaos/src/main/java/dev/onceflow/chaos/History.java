@@ -33,6 +33,7 @@ public final class History {
   final Map<String, Long> effects = new HashMap<>();
   final Set<String> recordedInStore = new LinkedHashSet<>();
   final Map<String, Long> completionSamples = new HashMap<>();
+  final Map<String, Long> publishedAt = new HashMap<>();
   final List<Fault> faults = new ArrayList<>();
   Duration lease = Duration.ofSeconds(30);
   boolean eventLogs = true;
@@ -105,6 +106,15 @@ public final class History {
    */
   public History completionSample(String id, long nanoTime) {
     completionSamples.merge(id, nanoTime, Math::min);
+    return this;
+  }
+
+  /**
+   * When {@code id} was handed to the publisher ({@link System#nanoTime()}): a fault that ended
+   * before cannot have interrupted it.
+   */
+  public History publishedAt(String id, long nanoTime) {
+    publishedAt.put(id, nanoTime);
     return this;
   }
 

@@ -160,18 +160,21 @@ final class ChaosRun implements AutoCloseable {
     for (int i = m0; i < m0 + n; i++) {
       String mid = id + "-m" + i;
       history.published(mid);
+      history.publishedAt(mid, System.nanoTime());
       messages.add(envelope(mid).build());
     }
     int p0 = history.poison.size();
     for (int i = p0; i < p0 + poison; i++) {
       String mid = id + "-p" + i;
       history.poison(mid);
+      history.publishedAt(mid, System.nanoTime());
       messages.add(envelope(mid).header("x-poison", "true").build());
     }
     int x0 = history.malformed.size();
     for (int i = x0; i < x0 + malformed; i++) {
       String mid = id + "-x" + i;
       history.malformed(mid);
+      history.publishedAt(mid, System.nanoTime());
       messages.add(envelope(mid).header("onceflow-version", "not-a-number").build());
     }
     int distinct = messages.size();
@@ -421,14 +424,7 @@ final class ChaosRun implements AutoCloseable {
         new Thread(
             () -> {
               while (!Thread.currentThread().isInterrupted()) {
-                try {
-                  long now = System.nanoTime();
-                  for (String f : connection.sync().hkeys(effectsKey())) {
-                    history.completionSample(f, now);
-                  }
-                } catch (RuntimeException e) {
-                  // Redis paused or down: try again
-                }
+                sample();
                 try {
                   Thread.sleep(100);
                 } catch (InterruptedException e) {
@@ -440,6 +436,19 @@ final class ChaosRun implements AutoCloseable {
     t.setDaemon(true);
     sampler = t;
     t.start();
+  }
+
+  private void sample() {
+    try {
+      long now = System.nanoTime();
+      for (String f : connection.sync().hkeys(effectsKey())) {
+        synchronized (history) {
+          history.completionSample(f, now);
+        }
+      }
+    } catch (RuntimeException e) {
+      // Redis paused or down: try again
+    }
   }
 
   String effectsKey() {
@@ -460,6 +469,7 @@ final class ChaosRun implements AutoCloseable {
     if (sampler != null) {
       sampler.interrupt();
       joinQuietly(sampler);
+      sample();
     }
     for (Consumer c : consumers) {
       stoppedByUs.add(c);
@@ -482,6 +492,10 @@ final class ChaosRun implements AutoCloseable {
     long leftovers = target.leftovers(id);
     Map<String, String> effects = connection.sync().hgetall(effectsKey());
     effects.forEach((k, v) -> history.effect(k, Long.parseLong(v)));
+    if (legacy && effect == History.EffectMode.TRANSACTIONAL) {
+      // a transactional effect is committed with its record: the store's evidence of completion
+      effects.keySet().forEach(history::recordedInStore);
+    }
     Verdict v = Checker.check(history);
     Results.append(this, v, leftovers, command, tolerated);
     log("verdict of %s (leftovers on the source: %d):%n%s", id, leftovers, v.report());
