@@ -321,11 +321,32 @@ final class ChaosRun implements AutoCloseable {
     log("SIGKILL %s pid %d", c.label(), c.pid());
   }
 
-  /** SIGKILLs a random live consumer. */
+  /** SIGKILLs a random live consumer that has got to work (its event log has grown). */
   void killRandom() {
-    List<Consumer> alive = live();
-    if (!alive.isEmpty()) {
-      kill(alive.get(random.nextInt(alive.size())));
+    List<Consumer> working = new ArrayList<>();
+    Procs.poll(
+        Duration.ofSeconds(30),
+        () -> {
+          working.clear();
+          for (Consumer c : live()) {
+            if (legacy || c.log().toFile().length() > 4096) {
+              working.add(c);
+            }
+          }
+          return !working.isEmpty();
+        });
+    if (!working.isEmpty()) {
+      kill(working.get(random.nextInt(working.size())));
+    }
+  }
+
+  /**
+   * Waits until {@code count} faults were recorded (crash points fire on their own); logs a warning
+   * and goes on when some did not fire in time (a consumer that got no work cannot crash).
+   */
+  void awaitFaults(int count, Duration max) {
+    if (!Procs.poll(max, () -> history.faults().size() >= count)) {
+      log("WARNING: only %d of %d faults fired within %s", history.faults().size(), count, max);
     }
   }
 

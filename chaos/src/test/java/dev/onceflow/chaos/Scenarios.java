@@ -46,7 +46,7 @@ final class Scenarios {
   static Verdict processKills(Brokers.Kind broker, EffectMode effect, int round) {
     try (ChaosRun run = ChaosRun.create("kills", broker, Mode.seed("kills", broker, round))) {
       run.consumers(Duration.ofSeconds(3), 16, effect);
-      int n = Mode.count(150, 2_000);
+      int n = Mode.count(240, 2_000);
       run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
       int third = Math.max(5, n / 10);
       run.start(
@@ -70,7 +70,7 @@ final class Scenarios {
                       "--crash-after",
                       "" + third)
                   : args("--handler-delay-ms", "10"));
-      run.awaitProgress(0.6, Duration.ofMinutes(Mode.count(3, 10)));
+      run.awaitFaults(3, Duration.ofMinutes(Mode.count(1, 5)));
       run.killRandom();
       run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
       return run.finish(command("ProcessKillChaosIT"), Set.of());
