@@ -73,12 +73,11 @@ public final class Checker {
     Map<String, List<Event>> acquisitions = new HashMap<>();
     Map<String, Integer> records = new HashMap<>();
     Map<String, Set<Long>> deadLetteredBy = new HashMap<>();
-    Map<Long, Long> lastEventOfPid = new HashMap<>();
     Map<String, Long> currentFence = new HashMap<>();
     Map<String, Long> firstDelivered = new HashMap<>();
-    Map<String, Integer> failedInStoreFault = new HashMap<>();
+    Map<String, Integer> attemptsInStoreFault = new HashMap<>();
+    Map<String, Long> attemptStarted = new HashMap<>();
     for (Event e : events) {
-      lastEventOfPid.merge(e.pid(), e.t(), Math::max);
       String key = e.key();
       if (e.id() != null && (e.type().equals("delivered") || e.type().equals("acquired"))) {
         firstDelivered.merge(e.id(), e.t(), Math::min);
@@ -101,10 +100,15 @@ public final class Checker {
           acquisitions.computeIfAbsent(key, k -> new ArrayList<>()).add(e);
           fencesByKey.computeIfAbsent(key, k -> new TreeSet<>()).add(e.fence());
         }
-        case "started" -> started.add(lease);
+        case "started" -> {
+          started.add(lease);
+          attemptStarted.put(lease + "/" + e.detail(), e.t());
+        }
         case "finished" -> {
-          if (!e.detail().endsWith(",ok") && inStoreFault(faults, e.t())) {
-            failedInStoreFault.merge(key, 1, Integer::sum);
+          String attempt = e.detail().substring(0, Math.max(0, e.detail().indexOf(',')));
+          Long from = attemptStarted.get(lease + "/" + attempt);
+          if (overlapsStoreFault(faults, from == null ? e.t() : from, e.t())) {
+            attemptsInStoreFault.merge(key, 1, Integer::sum);
           }
         }
         case "recorded" -> {
@@ -209,7 +213,7 @@ public final class Checker {
         }
         int hits =
             faultHits(id, acquisitions, recorded, acquiredAt, lastSeen, killed, faults, h)
-                + failedInStoreFault.getOrDefault(id, 0);
+                + attemptsInStoreFault.getOrDefault(id, 0);
         if (effect < 1 || (h.eventLogs && effect > 1 + hits)) {
           v.violate(
               Rule.PLAIN_OVER_BOUND,
@@ -228,9 +232,11 @@ public final class Checker {
     return v;
   }
 
-  private static boolean inStoreFault(List<Fault> faults, long t) {
+  private static boolean overlapsStoreFault(List<Fault> faults, long from, long to) {
     for (Fault f : faults) {
-      if (f.kind().hitsStore() && t >= f.start() && t <= f.end() + STORE_FAULT_GRACE.toNanos()) {
+      if (f.kind().hitsStore()
+          && to >= f.start()
+          && from <= f.end() + STORE_FAULT_GRACE.toNanos()) {
         return true;
       }
     }

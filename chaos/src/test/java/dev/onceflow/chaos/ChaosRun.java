@@ -329,7 +329,7 @@ final class ChaosRun implements AutoCloseable {
         () -> {
           working.clear();
           for (Consumer c : live()) {
-            if (legacy || c.log().toFile().length() > 4096) {
+            if (legacy || tail.working(c.pid())) {
               working.add(c);
             }
           }
@@ -337,6 +337,19 @@ final class ChaosRun implements AutoCloseable {
         });
     if (!working.isEmpty()) {
       kill(working.get(random.nextInt(working.size())));
+    }
+  }
+
+  /**
+   * Waits until each consumer acquired a key, or everything completed (logs a warning and goes on
+   * after {@code max}).
+   */
+  void awaitWorking(List<Consumer> cs, Duration max) {
+    int all = history.allIds().size();
+    if (!Procs.poll(
+        max,
+        () -> cs.stream().allMatch(c -> legacy || tail.working(c.pid())) || completed() >= all)) {
+      log("WARNING: not every consumer got work within %s", max);
     }
   }
 

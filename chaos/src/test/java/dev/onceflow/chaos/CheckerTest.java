@@ -205,6 +205,28 @@ class CheckerTest {
   }
 
   @Test
+  void aPlainEffectRunDuringAStoreFaultMayLandTwice() {
+    // b's only run overlapped a Redis restart: the client replayed its HINCRBY after reconnecting.
+    History h =
+        clean()
+            .effectMode(History.EffectMode.PLAIN)
+            .effect("b", 2)
+            .fault(
+                new Fault(
+                    Fault.Kind.REDIS_RESTART,
+                    (long) (1.11 * S),
+                    (long) (1.12 * S),
+                    -1,
+                    Duration.ofSeconds(60)));
+    Verdict v = Checker.check(h);
+    assertThat(v.violations(Rule.PLAIN_OVER_BOUND)).as(v.report()).isEmpty();
+    assertThat(
+            Checker.check(clean().effectMode(History.EffectMode.PLAIN).effect("b", 2))
+                .violations(Rule.PLAIN_OVER_BOUND))
+        .hasSize(1);
+  }
+
+  @Test
   void keysStrandedAfterAStoreFaultBreakTheRecoveryBound() {
     // Redis paused from 1.5 s to 6.5 s; b was delivered during the pause and completes only when
     // its stranded lease expires, 20 s later.

@@ -23,6 +23,7 @@ final class EventTail implements AutoCloseable {
   private final List<Event> events = new CopyOnWriteArrayList<>();
   private final Set<String> completed = ConcurrentHashMap.newKeySet();
   private final Map<Long, Event> crashes = new ConcurrentHashMap<>();
+  private final Set<Long> working = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean running = true;
   private long seq;
@@ -102,6 +103,7 @@ final class EventTail implements AutoCloseable {
         }
       }
       case "crash" -> crashes.put(e.pid(), e);
+      case "acquired" -> working.add(e.pid());
       default -> {}
     }
   }
@@ -116,6 +118,11 @@ final class EventTail implements AutoCloseable {
 
   int completedCount() {
     return completed.size();
+  }
+
+  /** Whether the consumer with this pid acquired at least one key. */
+  boolean working(long pid) {
+    return working.contains(pid);
   }
 
   /** The crash event a consumer wrote before it halted itself, if any. */

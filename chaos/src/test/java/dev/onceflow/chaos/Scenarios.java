@@ -84,18 +84,20 @@ final class Scenarios {
    */
   static Verdict scaleAndSlowHandlers(Brokers.Kind broker, EffectMode effect, int round) {
     try (ChaosRun run = ChaosRun.create("scale", broker, Mode.seed("scale", broker, round))) {
-      run.consumers(Duration.ofSeconds(2), 16, effect);
+      run.consumers(Duration.ofSeconds(2), 4, effect);
       run.history.leaseExpiryIsAFault(false);
-      int n = Mode.count(240, 3_000);
+      int n = Mode.count(600, 6_000);
       run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.1);
-      run.start("--handler-delay-ms", "20");
-      run.awaitProgress(0.15, Duration.ofMinutes(3));
-      run.start("--handler-delay-ms", "20");
-      run.awaitProgress(0.3, Duration.ofMinutes(3));
+      ChaosRun.Consumer first = run.start("--handler-delay-ms", "200");
+      run.awaitWorking(List.of(first), Duration.ofSeconds(30));
+      ChaosRun.Consumer second = run.start("--handler-delay-ms", "200");
+      run.awaitWorking(List.of(second), Duration.ofSeconds(30));
+      List<ChaosRun.Consumer> all = new ArrayList<>(List.of(first, second));
       for (int i = 0; i < 6; i++) {
-        run.start("--handler-delay-ms", i < 2 ? "3000" : "20");
+        all.add(run.start("--handler-delay-ms", i < 2 ? "3000" : "200"));
       }
-      run.awaitProgress(0.6, Duration.ofMinutes(3));
+      run.awaitWorking(all, Duration.ofSeconds(30));
+      run.log("%d consumers at once", run.live().size());
       run.killRandom();
       run.awaitAll(Duration.ofMinutes(Mode.count(3, 10)));
       return run.finish(command("ScaleChaosIT"), Set.of());
