@@ -19,7 +19,7 @@ class RedisFaultChaosIT {
         .map(
             b ->
                 Arguments.of(
-                    b, b == Brokers.Kind.sqs ? EffectMode.PLAIN : EffectMode.TRANSACTIONAL));
+                    b, b == Brokers.Kind.rabbitmq ? EffectMode.PLAIN : EffectMode.TRANSACTIONAL));
   }
 
   @ParameterizedTest(name = "{0}, {1} effects")

@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * The scenarios. Each runs on one broker, returns the checker's verdict, and records its figures
  * (see {@link Results}). Faults are combined within a run so that short mode stays within a few
- * minutes: several crash points and a random SIGKILL in one run; 1, then 2, then 8 consumers with
- * slow handlers and a SIGKILL in another; a Redis pause and then a Redis restart in a third.
+ * minutes: crash points, 1, 2 and 8 consumers, slow handlers and a random SIGKILL in one run; a
+ * Redis pause and then a Redis restart in another; a Sentinel failover without and with WAIT.
  */
 final class Scenarios {
 
@@ -39,68 +39,60 @@ final class Scenarios {
   }
 
   /**
-   * SIGKILL at chosen crash points and at a random moment: two consumers halt themselves before the
-   * handler and after it (before the record); the first replacement halts after the record (before
-   * the ack); then a random live consumer is SIGKILLed at 60% progress.
+   * Consumer processes: crash points, a random SIGKILL, 1, 2 and 8 consumers at once, and handlers
+   * slower than the lease, in one run (short mode fits in minutes that way). One consumer alone
+   * halts itself before the handler; then two at once halt after the handler (before the record)
+   * and after the record (before the ack); their replacements run on, six more join (two with
+   * handlers of 3 s against a 2 s lease: heartbeats must keep those leases, so a re-run without a
+   * kill is a violation), and once all eight work a random one is SIGKILLed.
    */
-  static Verdict processKills(Brokers.Kind broker, EffectMode effect, int round) {
-    try (ChaosRun run = ChaosRun.create("kills", broker, Mode.seed("kills", broker, round))) {
-      run.consumers(Duration.ofSeconds(3), 16, effect);
-      int n = Mode.count(240, 2_000);
+  static Verdict processes(Brokers.Kind broker, EffectMode effect, int round) {
+    try (ChaosRun run =
+        ChaosRun.create("processes", broker, Mode.seed("processes", broker, round))) {
+      run.consumers(Duration.ofSeconds(2), 4, effect);
+      run.history.leaseExpiryIsAFault(false);
+      int n = Mode.count(900, 6_000);
       run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
-      int third = Math.max(5, n / 10);
+      String crashAfter = Integer.toString(Mode.count(20, 200));
+      String delay = "200";
       run.start(
-          "--handler-delay-ms", "10", "--crash-at", "before-handler", "--crash-after", "" + third);
-      run.start(
-          "--handler-delay-ms",
-          "10",
-          "--crash-at",
-          "after-handler",
-          "--crash-after",
-          "" + (2 * third));
+          "--handler-delay-ms", delay, "--crash-at", "before-handler", "--crash-after", crashAfter);
+      run.awaitFaults(1, Duration.ofMinutes(Mode.count(1, 5)));
+      run.log("1 consumer: crashed before the handler");
       run.supervise(
           2,
           nth ->
-              nth == 1
-                  ? args(
-                      "--handler-delay-ms",
-                      "10",
-                      "--crash-at",
-                      "after-record",
-                      "--crash-after",
-                      "" + third)
-                  : args("--handler-delay-ms", "10"));
+              switch (nth) {
+                case 1 ->
+                    args(
+                        "--handler-delay-ms",
+                        delay,
+                        "--crash-at",
+                        "after-handler",
+                        "--crash-after",
+                        crashAfter);
+                case 2 ->
+                    args(
+                        "--handler-delay-ms",
+                        delay,
+                        "--crash-at",
+                        "after-record",
+                        "--crash-after",
+                        crashAfter);
+                default -> args("--handler-delay-ms", delay);
+              });
       run.awaitFaults(3, Duration.ofMinutes(Mode.count(1, 5)));
-      run.killRandom();
-      run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
-      return run.finish(command("ProcessKillChaosIT"), Set.of());
-    }
-  }
-
-  /**
-   * 1, then 2, then 8 consumers at once; two of the last six have handlers slower than the lease (3
-   * s against 2 s: heartbeats must keep those leases, so a re-run without a kill is a violation); a
-   * random consumer is SIGKILLed once all eight run.
-   */
-  static Verdict scaleAndSlowHandlers(Brokers.Kind broker, EffectMode effect, int round) {
-    try (ChaosRun run = ChaosRun.create("scale", broker, Mode.seed("scale", broker, round))) {
-      run.consumers(Duration.ofSeconds(2), 4, effect);
-      run.history.leaseExpiryIsAFault(false);
-      int n = Mode.count(600, 6_000);
-      run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.1);
-      ChaosRun.Consumer first = run.start("--handler-delay-ms", "200");
-      run.awaitWorking(List.of(first), Duration.ofSeconds(30));
-      ChaosRun.Consumer second = run.start("--handler-delay-ms", "200");
-      run.awaitWorking(List.of(second), Duration.ofSeconds(30));
-      List<ChaosRun.Consumer> all = new ArrayList<>(List.of(first, second));
+      run.log("2 consumers at once: crashed after the handler and after the record");
+      Procs.await("two replacements", Duration.ofMinutes(1), () -> run.live().size() >= 2);
+      List<ChaosRun.Consumer> all = new ArrayList<>(run.live());
       for (int i = 0; i < 6; i++) {
-        all.add(run.start("--handler-delay-ms", i < 2 ? "3000" : "200"));
+        all.add(run.start("--handler-delay-ms", i < 2 ? "3000" : delay));
       }
-      run.awaitWorking(all, Duration.ofSeconds(30));
+      run.awaitWorking(all, Duration.ofSeconds(45));
       run.log("%d consumers at once", run.live().size());
       run.killRandom();
       run.awaitAll(Duration.ofMinutes(Mode.count(3, 10)));
-      return run.finish(command("ScaleChaosIT"), Set.of());
+      return run.finish(command("ProcessChaosIT"), Set.of());
     }
   }
 

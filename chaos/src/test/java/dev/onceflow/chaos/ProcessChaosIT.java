@@ -8,22 +8,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** 1, 2 and 8 consumers at once, handlers slower than the lease, a SIGKILL; every broker. */
-class ScaleChaosIT {
+/**
+ * Consumer processes on every broker: the three crash points, 1, 2 and 8 consumers at once,
+ * handlers slower than the lease, a random SIGKILL (see {@link Scenarios#processes}).
+ */
+class ProcessChaosIT {
 
   static Stream<Arguments> runs() {
     return Brokers.selected().stream()
         .map(
             b ->
                 Arguments.of(
-                    b, b == Brokers.Kind.kafka ? EffectMode.PLAIN : EffectMode.TRANSACTIONAL));
+                    b, b == Brokers.Kind.rabbitmq ? EffectMode.TRANSACTIONAL : EffectMode.PLAIN));
   }
 
   @ParameterizedTest(name = "{0}, {1} effects")
   @MethodSource("runs")
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
-  void oneTwoThenEightConsumersWithSlowHandlersKeepEveryRule(
-      Brokers.Kind broker, EffectMode effect) {
-    Scenarios.scaleAndSlowHandlers(broker, effect, 0);
+  void crashPointsScaleSlowHandlersAndAKillKeepEveryRule(Brokers.Kind broker, EffectMode effect) {
+    Scenarios.processes(broker, effect, 0);
   }
 }
