@@ -61,7 +61,9 @@ final class ChaosRun implements AutoCloseable {
   private final List<String> common = new ArrayList<>();
   private @Nullable Thread supervisor;
   private @Nullable Thread sampler;
-  private volatile boolean supervising;
+  private volatile boolean supervising = true;
+  private volatile int keepAlive;
+  private volatile IntFunction<List<String>> argsOfNth = n -> List.of();
   private int started;
   Duration lease = Duration.ofSeconds(5);
   History.EffectMode effect = History.EffectMode.TRANSACTIONAL;
@@ -85,6 +87,10 @@ final class ChaosRun implements AutoCloseable {
     this.client = redis.client();
     this.connection = client.connect();
     log("run %s: dir %s, CLI %s%s", id, dir, cliJar(), legacy ? " (no event log: legacy)" : "");
+    Thread w = new Thread(this::watch, "chaos-watcher");
+    w.setDaemon(true);
+    supervisor = w;
+    w.start();
   }
 
   static ChaosRun create(String scenario, Brokers.Kind broker, long seed) {
@@ -223,7 +229,11 @@ final class ChaosRun implements AutoCloseable {
         .payload(("{\"id\":\"" + mid + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Starts a consumer with the run's arguments plus {@code extra}. */
+  /**
+   * Starts a consumer with the run's arguments plus {@code extra}, and waits until it is connected
+   * (its event log's start line, written once the store is open), so that consumers started
+   * together do not starve each other's start on a small machine.
+   */
   synchronized Consumer start(List<String> extra) {
     String label = "c" + (++started);
     Path log = dir.resolve(label + ".events");
@@ -254,6 +264,10 @@ final class ChaosRun implements AutoCloseable {
                 .redirectInput(new File("/dev/null")));
     Consumer c = new Consumer(p, label, log, out);
     consumers.add(c);
+    if (!legacy
+        && !Procs.poll(Duration.ofSeconds(60), () -> !p.isAlive() || log.toFile().length() > 0)) {
+      log("WARNING: %s pid %d wrote no start line in 60 s", label, p.pid());
+    }
     log("started %s pid %d %s", label, p.pid(), String.join(" ", extra));
     return c;
   }
@@ -267,41 +281,43 @@ final class ChaosRun implements AutoCloseable {
   }
 
   /**
-   * Keeps {@code count} consumers running: whenever one exits on its own (a crash point), the crash
-   * is recorded as a fault and a replacement starts with {@code argsOfNth.apply(n)} (n counts the
-   * replacements from 1).
+   * Keeps {@code count} consumers running: whenever one exits on its own (a crash point), a
+   * replacement starts with {@code argsOfNth.apply(n)} (n counts the replacements from 1).
    */
   void supervise(int count, IntFunction<List<String>> argsOfNth) {
-    supervising = true;
-    Thread t =
-        new Thread(
-            () -> {
-              int replacements = 0;
-              while (supervising) {
-                for (Consumer c : consumers) {
-                  if (!c.process().isAlive() && !stoppedByUs.contains(c) && stoppedByUs.add(c)) {
-                    crashed(c);
-                  }
-                }
-                if (supervising && live().size() < count) {
-                  start(argsOfNth.apply(++replacements));
-                }
-                try {
-                  Thread.sleep(100);
-                } catch (InterruptedException e) {
-                  return;
-                }
-              }
-            },
-            "chaos-supervisor");
-    t.setDaemon(true);
-    supervisor = t;
-    t.start();
+    this.argsOfNth = argsOfNth;
+    this.keepAlive = count;
+  }
+
+  /** Watches the consumers: records crashes as faults and starts replacements (see supervise). */
+  private void watch() {
+    int replacements = 0;
+    while (supervising) {
+      for (Consumer c : consumers) {
+        if (!c.process().isAlive() && !stoppedByUs.contains(c) && stoppedByUs.add(c)) {
+          crashed(c);
+        }
+      }
+      if (supervising && live().size() < keepAlive) {
+        start(argsOfNth.apply(++replacements));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
   }
 
   private void crashed(Consumer c) {
     tail.readAll();
     Event crash = tail.crashOf(c.pid());
+    if (crash == null && c.process().exitValue() != 137) {
+      log(
+          "WARNING: %s pid %d exited with %d (see %s)",
+          c.label(), c.pid(), c.process().exitValue(), c.out());
+      return;
+    }
     long at = crash != null ? crash.t() : System.nanoTime();
     history.fault(new Fault(Fault.Kind.CRASH_POINT, at, at, c.pid(), processFaultBound()));
     log(
@@ -369,7 +385,7 @@ final class ChaosRun implements AutoCloseable {
    * loaded machine.
    */
   Duration processFaultBound() {
-    return lease.plusSeconds(30);
+    return lease.plusSeconds(60);
   }
 
   /** Pauses Redis (SIGSTOP) for {@code d}, then resumes it; bound: half the lease. */

@@ -49,7 +49,7 @@ final class Scenarios {
   static Verdict processes(Brokers.Kind broker, EffectMode effect, int round) {
     try (ChaosRun run =
         ChaosRun.create("processes", broker, Mode.seed("processes", broker, round))) {
-      run.consumers(Duration.ofSeconds(2), 4, effect);
+      run.consumers(Duration.ofSeconds(2), 2, effect);
       run.history.leaseExpiryIsAFault(false);
       int n = Mode.count(900, 6_000);
       run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
