@@ -51,7 +51,7 @@ final class Scenarios {
         ChaosRun.create("processes", broker, Mode.seed("processes", broker, round))) {
       run.consumers(Duration.ofSeconds(2), 2, effect);
       run.history.leaseExpiryIsAFault(false);
-      int n = Mode.count(900, 6_000);
+      int n = Mode.count(700, 6_000);
       run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
       String crashAfter = Integer.toString(Mode.count(20, 200));
       String delay = "200";
@@ -97,6 +97,51 @@ final class Scenarios {
   }
 
   /**
+   * Consumer processes one at a time (Kafka's variant of {@link #processes} while concurrent
+   * rebalances stall Kafka consumers, see docs/RELIABILITY.md): each consumer is alone in the
+   * group; it halts before the handler, its replacement after the handler, the next after the
+   * record, and the fourth is SIGKILLed once it works; the fifth finishes.
+   */
+  static Verdict processesOneAtATime(Brokers.Kind broker, EffectMode effect, int round) {
+    try (ChaosRun run =
+        ChaosRun.create("processes-serial", broker, Mode.seed("serial", broker, round))) {
+      run.consumers(Duration.ofSeconds(2), 2, effect);
+      int n = Mode.count(300, 3_000);
+      run.publish(n, Mode.count(5, 20), Mode.count(3, 10), 0.1);
+      String crashAfter = Integer.toString(Mode.count(20, 200));
+      String delay = "50";
+      run.start(
+          "--handler-delay-ms", delay, "--crash-at", "before-handler", "--crash-after", crashAfter);
+      run.supervise(
+          1,
+          nth ->
+              switch (nth) {
+                case 1 ->
+                    args(
+                        "--handler-delay-ms",
+                        delay,
+                        "--crash-at",
+                        "after-handler",
+                        "--crash-after",
+                        crashAfter);
+                case 2 ->
+                    args(
+                        "--handler-delay-ms",
+                        delay,
+                        "--crash-at",
+                        "after-record",
+                        "--crash-after",
+                        crashAfter);
+                default -> args("--handler-delay-ms", delay);
+              });
+      run.awaitFaults(3, Duration.ofMinutes(Mode.count(2, 5)));
+      run.killRandom();
+      run.awaitAll(Duration.ofMinutes(Mode.count(3, 10)));
+      return run.finish(command("ProcessChaosIT"), Set.of());
+    }
+  }
+
+  /**
    * Redis paused (SIGSTOP) for 5 s, past the 2 s command timeout, with 2 consumers and 64
    * deliveries in flight each; every key must complete within half the lease (20 s) after Redis
    * answers again: keys whose timed-out acquisitions left leases on Redis would wait the whole
@@ -107,7 +152,7 @@ final class Scenarios {
     try (ChaosRun run = ChaosRun.create("redis", broker, Mode.seed("redis", broker, round))) {
       run.consumers(Duration.ofSeconds(20), 64, effect);
       boolean legacy = run.legacy;
-      int n = Mode.count(600, 5_000);
+      int n = Mode.count(500, 5_000);
       run.publish(n, legacy ? 0 : Mode.count(5, 20), legacy ? 0 : Mode.count(3, 10), 0.05);
       if (legacy) {
         run.sampleCompletions();
@@ -137,7 +182,7 @@ final class Scenarios {
     try (ChaosRun run =
         ChaosRun.withSentinel(name, broker, Mode.seed(name, broker, round), waitReplicas)) {
       run.consumers(Duration.ofSeconds(10), 64, EffectMode.TRANSACTIONAL);
-      int n = Mode.count(800, 5_000);
+      int n = Mode.count(600, 5_000);
       run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.05);
       long start = System.nanoTime();
       run.start("--handler-delay-ms", "5");
