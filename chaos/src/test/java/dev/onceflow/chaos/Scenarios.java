@@ -172,7 +172,7 @@ final class Scenarios {
   }
 
   /**
-   * Sentinel failover under load: the primary is SIGKILLed at 30% progress, Sentinel promotes the
+   * Sentinel failover under load: the primary is SIGKILLed at 40% progress, Sentinel promotes the
    * replica, the old primary comes back as a replica. Records lost and effects doubled or lost are
    * measured, not enforced; with {@code waitReplicas} 1 every completion waits for the replica
    * (WAIT 1, 1 s).
@@ -182,14 +182,20 @@ final class Scenarios {
     try (ChaosRun run =
         ChaosRun.withSentinel(name, broker, Mode.seed(name, broker, round), waitReplicas)) {
       run.consumers(Duration.ofSeconds(10), 64, EffectMode.TRANSACTIONAL);
-      int n = Mode.count(600, 5_000);
-      run.publish(n, Mode.count(4, 20), Mode.count(2, 10), 0.05);
+      int n = Mode.count(3_000, 10_000);
+      run.start("--handler-delay-ms", "5");
+      run.start("--handler-delay-ms", "5");
       long start = System.nanoTime();
-      run.start("--handler-delay-ms", "5");
-      run.start("--handler-delay-ms", "5");
-      run.awaitProgress(0.3, Duration.ofMinutes(3));
+      long before = run.completed();
+      Thread publishing = run.publishInBackground(n, Mode.count(4, 20), Mode.count(2, 10), 0.05);
+      run.awaitProgress(0.4, Duration.ofMinutes(3));
+      double seconds = (System.nanoTime() - start) / 1e9;
+      run.log(
+          "before the failover: %.0f completions/s with two consumers (WAIT %d)",
+          (run.completed() - before) / seconds, waitReplicas);
       run.failover();
       run.redis.primary.start();
+      ChaosRun.join(publishing);
       run.awaitAll(Duration.ofMinutes(Mode.count(2, 10)));
       run.log("drained %d messages in %s (WAIT %d)", n, ChaosRun.since(start), waitReplicas);
       return run.finish(command("SentinelFailoverChaosIT"), FAILOVER_MEASURED);
