@@ -143,14 +143,14 @@ final class Scenarios {
 
   /**
    * Redis paused (SIGSTOP) for 5 s, past the 2 s command timeout, with 2 consumers and 64
-   * deliveries in flight each; every key must complete within half the lease (20 s) after Redis
+   * deliveries in flight each; every key must complete within half the lease (40 s) after Redis
    * answers again: keys whose timed-out acquisitions left leases on Redis would wait the whole
    * lease (the stranded-lease defect). Then a second batch, and Redis killed (SIGKILL) and
    * restarted from its AOF.
    */
   static Verdict redisFaults(Brokers.Kind broker, EffectMode effect, int round) {
     try (ChaosRun run = ChaosRun.create("redis", broker, Mode.seed("redis", broker, round))) {
-      run.consumers(Duration.ofSeconds(20), 64, effect);
+      run.consumers(Duration.ofSeconds(40), 64, effect);
       boolean legacy = run.legacy;
       int n = Mode.count(500, 5_000);
       run.publish(n, legacy ? 0 : Mode.count(5, 20), legacy ? 0 : Mode.count(3, 10), 0.05);
@@ -161,7 +161,7 @@ final class Scenarios {
       run.start("--handler-delay-ms", "10");
       run.awaitProgress(0.25, Duration.ofMinutes(3));
       run.pauseRedis(Duration.ofSeconds(5));
-      run.awaitAll(Duration.ofSeconds(60));
+      run.awaitAll(Duration.ofSeconds(120));
       Thread publishing = run.publishInBackground(n, legacy ? 0 : Mode.count(5, 20), 0, 0.05);
       run.awaitProgress(0.6, Duration.ofMinutes(3));
       run.restartRedis(Duration.ofSeconds(1));
