@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
 
@@ -19,7 +18,7 @@ final class Results {
 
   static final String HEADER =
       "| scenario | broker | effects | messages (sent) | faults | lost | doubled tx / plain |"
-          + " records lost | effects missing | max runs/key | max recovery (bound) | leftovers |"
+          + " records lost | effects missing | max runs/key | slowest recovery / bound | leftovers |"
           + " verdict | run | command |\n"
           + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
@@ -27,17 +26,31 @@ final class Results {
 
   static synchronized void append(
       ChaosRun run, Verdict v, long leftovers, String command, Set<Rule> tolerated) {
-    Duration bound = Duration.ZERO;
     StringBuilder faults = new StringBuilder();
+    StringBuilder recovery = new StringBuilder();
     java.util.Map<Fault.Kind, Integer> byKind = new java.util.EnumMap<>(Fault.Kind.class);
+    java.util.Map<Fault.Kind, Verdict.Recovery> worst = new java.util.EnumMap<>(Fault.Kind.class);
     for (Verdict.Recovery r : v.recoveries()) {
-      byKind.merge(r.fault().kind(), 1, Integer::sum);
-      if (r.fault().recoveryBound().compareTo(bound) > 0) {
-        bound = r.fault().recoveryBound();
+      Fault.Kind k = r.fault().kind();
+      byKind.merge(k, 1, Integer::sum);
+      Verdict.Recovery w = worst.get(k);
+      if (w == null
+          || (w.recovery() != null
+              && (r.recovery() == null || r.recovery().compareTo(w.recovery()) > 0))) {
+        worst.put(k, r);
       }
     }
     byKind.forEach(
         (k, n) -> faults.append(faults.length() == 0 ? "" : ", ").append(n).append(' ').append(k));
+    worst.forEach(
+        (k, r) ->
+            recovery
+                .append(recovery.length() == 0 ? "" : ", ")
+                .append(k)
+                .append(' ')
+                .append(Verdict.seconds(r.recovery()))
+                .append(" / ")
+                .append(Verdict.seconds(r.fault().recoveryBound())));
     String verdict =
         v.passed()
             ? "pass"
@@ -46,7 +59,7 @@ final class Results {
                 : "FAIL " + v.violations.keySet();
     String row =
         String.format(
-            "| %s | %s | %s | %d (%d) | %s | %d | %d / %d | %d | %d | %d | %s (%s) | %d | %s | %s |"
+            "| %s | %s | %s | %d (%d) | %s | %d | %d / %d | %d | %d | %d | %s | %d | %s | %s |"
                 + " `%s` |%n",
             run.scenario,
             run.broker,
@@ -60,8 +73,7 @@ final class Results {
             v.recordsLost(),
             v.effectsMissing(),
             v.maxRunsPerKey(),
-            Verdict.seconds(v.maxRecovery()),
-            Verdict.seconds(bound),
+            recovery.length() == 0 ? "-" : recovery,
             leftovers,
             verdict,
             run.id,

@@ -70,8 +70,15 @@ class CliArgumentsTest {
   void aCrashAfterBelowOneIsAUsageError() {
     Cli.Run r =
         Cli.run(
-            "consume", "--broker", "kafka", "--topic", "t", "--crash-at", "after-record",
-            "--crash-after", "0");
+            "consume",
+            "--broker",
+            "kafka",
+            "--topic",
+            "t",
+            "--crash-at",
+            "after-record",
+            "--crash-after",
+            "0");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("--crash-after must be at least 1, but was 0");
   }

@@ -35,7 +35,14 @@ class EventLogTest {
     assertThat(lines).hasSize(9);
     assertThat(lines.stream().map(l -> l.split("\t", -1)).map(f -> f[2]))
         .containsExactly(
-            "start", "delivered", "acquired", "started", "finished", "recorded", "acked", "nacked",
+            "start",
+            "delivered",
+            "acquired",
+            "started",
+            "finished",
+            "recorded",
+            "acked",
+            "nacked",
             "stop");
     assertThat(lines.get(2).split("\t", -1))
         .hasSize(7)
@@ -53,7 +60,8 @@ class EventLogTest {
 
   @Test
   void crashPointsParseByTheirOptionNames() {
-    assertThat(EventLog.CrashPoint.parse("after-record")).isEqualTo(EventLog.CrashPoint.AFTER_RECORD);
+    assertThat(EventLog.CrashPoint.parse("after-record"))
+        .isEqualTo(EventLog.CrashPoint.AFTER_RECORD);
     assertThat(EventLog.CrashPoint.parse("before-handler"))
         .isEqualTo(EventLog.CrashPoint.BEFORE_HANDLER);
   }
