@@ -552,6 +552,13 @@ final class ChaosRun implements AutoCloseable {
     Results.append(this, v, leftovers, command, tolerated);
     log("verdict of %s (leftovers on the source: %d):%n%s", id, leftovers, v.report());
     assertThat(v.passed(tolerated)).as("chaos run %s:%n%s", id, v.report()).isTrue();
+    for (Verdict.Recovery r : v.recoveries()) {
+      if (r.fault().kind().hitsStore()) {
+        assertThat(r.keys())
+            .as("%s of run %s interrupted no delivery: it hit an idle system", r.fault().kind(), id)
+            .isPositive();
+      }
+    }
     return v;
   }
 

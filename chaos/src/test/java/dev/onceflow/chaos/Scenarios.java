@@ -153,14 +153,18 @@ final class Scenarios {
       run.consumers(Duration.ofSeconds(40), 64, effect);
       boolean legacy = run.legacy;
       int n = Mode.count(500, 5_000);
-      run.publish(n, legacy ? 0 : Mode.count(5, 20), legacy ? 0 : Mode.count(3, 10), 0.05);
       if (legacy) {
         run.sampleCompletions();
       }
       run.start("--handler-delay-ms", "10");
       run.start("--handler-delay-ms", "10");
+      // Published while both consumers run, so that the pause hits deliveries in flight.
+      Thread first =
+          run.publishInBackground(
+              n, legacy ? 0 : Mode.count(5, 20), legacy ? 0 : Mode.count(3, 10), 0.05);
       run.awaitProgress(0.25, Duration.ofMinutes(3));
       run.pauseRedis(Duration.ofSeconds(5));
+      ChaosRun.join(first);
       run.awaitAll(Duration.ofSeconds(120));
       Thread publishing = run.publishInBackground(n, legacy ? 0 : Mode.count(5, 20), 0, 0.05);
       run.awaitProgress(0.6, Duration.ofMinutes(3));
