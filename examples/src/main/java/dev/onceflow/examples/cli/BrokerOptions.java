@@ -109,6 +109,26 @@ final class BrokerOptions implements AutoCloseable {
       description = "SQS: the AWS region (default: ${DEFAULT-VALUE}).")
   String region = "us-east-1";
 
+  @Option(
+      names = "--kafka-session-timeout-ms",
+      hidden = true,
+      defaultValue = "0",
+      paramLabel = "MS",
+      description =
+          "Test hook (hidden): Kafka session.timeout.ms (0: Kafka's default), so that the partitions of a"
+              + " killed consumer move on quickly.")
+  int kafkaSessionTimeoutMs;
+
+  @Option(
+      names = "--sqs-visibility-seconds",
+      hidden = true,
+      defaultValue = "0",
+      paramLabel = "S",
+      description =
+          "Test hook (hidden): the SQS visibility timeout (0: the source's default), so that the messages"
+              + " of a killed consumer come back quickly.")
+  int sqsVisibilitySeconds;
+
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   private @Nullable SqsAsyncClient sqsClient;
 
@@ -157,6 +177,10 @@ final class BrokerOptions implements AutoCloseable {
                 .topics(destination)
                 .maxInFlight(maxInFlight)
                 .commitInterval(Duration.ofMillis(200));
+        if (kafkaSessionTimeoutMs > 0) {
+          b.consumerProperty("session.timeout.ms", kafkaSessionTimeoutMs)
+              .consumerProperty("heartbeat.interval.ms", Math.max(100, kafkaSessionTimeoutMs / 6));
+        }
         yield KafkaSource.create(idHeader == null ? b.build() : b.idHeader(idHeader).build());
       }
       case rabbitmq -> {
@@ -175,6 +199,9 @@ final class BrokerOptions implements AutoCloseable {
                 .queueUrl(destination)
                 .maxInFlight(maxInFlight)
                 .waitTime(Duration.ofSeconds(1));
+        if (sqsVisibilitySeconds > 0) {
+          b.visibilityTimeout(Duration.ofSeconds(sqsVisibilitySeconds));
+        }
         yield SqsSource.create(idHeader == null ? b.build() : b.idHeader(idHeader).build());
       }
     };

@@ -78,6 +78,8 @@ final class ConsumeCommand implements Callable<Integer> {
 
   @Mixin DeadLetterOption deadLetter = new DeadLetterOption();
 
+  @Mixin TestHookOptions hooks = new TestHookOptions();
+
   @Option(
       names = "--effect",
       defaultValue = "transactional",
@@ -166,12 +168,19 @@ final class ConsumeCommand implements Callable<Integer> {
     String destination = broker.destination();
     String deadLetterTarget = deadLetter.destination(broker);
     String group = broker.group != null ? broker.group : store.pipeline;
+    StoreChoice opened;
+    try {
+      opened = store.open();
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
     try (BrokerOptions brokers = broker;
-        StoreChoice stores = store.open()) {
+        StoreChoice stores = opened;
+        EventLog events = hooks.listener()) {
       MessageSource source =
           brokers.source(destination, Math.max(concurrency, 16), group, idHeader);
       DeadLetterSink sink = brokers.deadLetterSink(deadLetterTarget);
-      Pipeline<String, Object> pipeline = pipeline(source, sink, stores);
+      Pipeline<String, Object> pipeline = pipeline(source, sink, stores, events);
       out.printf(
           "consuming %s with pipeline %s (%s, %s effects in %s; dead letters to %s)%n",
           brokers.describe(destination),
@@ -209,6 +218,16 @@ final class ConsumeCommand implements Callable<Integer> {
           "--max-messages, --idle-exit-seconds, --stop-timeout-seconds and --progress-seconds"
               + " must not be negative");
     }
+    if (hooks.crashAt != null) {
+      try {
+        EventLog.CrashPoint.parse(hooks.crashAt);
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
+      }
+    }
+    if (hooks.crashAfter < 1) {
+      throw usage("--crash-after must be at least 1, but was " + hooks.crashAfter);
+    }
     if (poisonHeader.isBlank()) {
       throw usage("--poison-header must not be blank");
     }
@@ -225,7 +244,7 @@ final class ConsumeCommand implements Callable<Integer> {
   }
 
   private Pipeline<String, Object> pipeline(
-      MessageSource source, DeadLetterSink sink, StoreChoice stores) {
+      MessageSource source, DeadLetterSink sink, StoreChoice stores, EventLog events) {
     String name = store.pipeline;
     return Onceflow.consume(source)
         .name(name)
@@ -236,6 +255,7 @@ final class ConsumeCommand implements Callable<Integer> {
             Retries.exponential(attempts, Duration.ofMillis(20)).maxBackoff(Duration.ofSeconds(1)))
         .deadLetterTo(sink)
         .concurrency(concurrency)
+        .listener(events)
         .build();
   }
 

@@ -15,6 +15,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -71,10 +72,62 @@ public final class StoreChoice implements AutoCloseable {
    * @throws dev.onceflow.store.StoreException when Redis cannot be reached
    */
   public static StoreChoice redis(String uri, String prefix) {
-    RedisStoreOptions options =
-        RedisStoreOptions.builder().standalone(uri).keyPrefix(prefix).build();
+    return redis(
+        RedisStoreOptions.builder().standalone(uri).keyPrefix(prefix).build(),
+        RedisURI.create(uri),
+        "Redis store at " + redacted(uri) + " (key prefix " + prefix + ")");
+  }
+
+  /**
+   * As {@link #redis(String, String)}, with completions that wait for {@code replicas} replicas
+   * (timeout 1 s; see {@link RedisStoreOptions.Builder#waitForReplicas}).
+   */
+  public static StoreChoice redis(String uri, String prefix, int replicas) {
+    return redis(
+        RedisStoreOptions.builder()
+            .standalone(uri)
+            .keyPrefix(prefix)
+            .waitForReplicas(replicas, Duration.ofSeconds(1))
+            .build(),
+        RedisURI.create(uri),
+        "Redis store at " + redacted(uri) + " (key prefix " + prefix + ", WAIT " + replicas + ")");
+  }
+
+  /**
+   * The Redis store on the primary that the sentinel at {@code sentinel} ({@code host:port}) names
+   * for {@code masterId}; completions wait for {@code replicas} replicas when positive (timeout 1
+   * s). Blocks while connecting.
+   */
+  public static StoreChoice redisSentinel(
+      String masterId, String sentinel, String prefix, int replicas) {
+    RedisStoreOptions.Builder b =
+        RedisStoreOptions.builder().sentinel(masterId, List.of(sentinel)).keyPrefix(prefix);
+    if (replicas > 0) {
+      b.waitForReplicas(replicas, Duration.ofSeconds(1));
+    }
+    int colon = sentinel.lastIndexOf(':');
+    RedisURI effects =
+        RedisURI.Builder.sentinel(
+                sentinel.substring(0, colon),
+                Integer.parseInt(sentinel.substring(colon + 1)),
+                masterId)
+            .build();
+    return redis(
+        b.build(),
+        effects,
+        "Redis store through sentinel "
+            + sentinel
+            + " ("
+            + masterId
+            + ", key prefix "
+            + prefix
+            + (replicas > 0 ? ", WAIT " + replicas : "")
+            + ")");
+  }
+
+  private static StoreChoice redis(RedisStoreOptions options, RedisURI effects, String desc) {
     RedisIdempotencyStore store = RedisIdempotencyStore.create(options);
-    RedisClient client = RedisClient.create(RedisURI.create(uri));
+    RedisClient client = RedisClient.create(effects);
     StatefulRedisConnection<String, String> connection;
     try {
       connection = client.connect();
@@ -83,12 +136,7 @@ public final class StoreChoice implements AutoCloseable {
       client.shutdown();
       throw e;
     }
-    return new StoreChoice(
-        store,
-        "Redis store at " + redacted(uri) + " (key prefix " + prefix + ")",
-        store,
-        client,
-        connection);
+    return new StoreChoice(store, desc, store, client, connection);
   }
 
   /**

@@ -57,6 +57,44 @@ class CliArgumentsTest {
   }
 
   @Test
+  void anUnknownCrashPointIsAUsageError() {
+    Cli.Run r =
+        Cli.run("consume", "--broker", "kafka", "--topic", "t", "--crash-at", "after-lunch");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("--crash-at must be before-handler, after-handler or after-record")
+        .contains("after-lunch");
+  }
+
+  @Test
+  void aCrashAfterBelowOneIsAUsageError() {
+    Cli.Run r =
+        Cli.run(
+            "consume",
+            "--broker",
+            "kafka",
+            "--topic",
+            "t",
+            "--crash-at",
+            "after-record",
+            "--crash-after",
+            "0");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--crash-after must be at least 1, but was 0");
+  }
+
+  @Test
+  void theTestHooksAreHiddenFromHelp() {
+    Cli.Run r = Cli.run("consume", "--help");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out())
+        .contains("--lease-seconds")
+        .doesNotContain("--event-log")
+        .doesNotContain("--crash-at")
+        .doesNotContain("--redis-sentinel");
+  }
+
+  @Test
   void publishCountMustBePositive() {
     Cli.Run r = Cli.run("publish", "--broker", "rabbitmq", "--queue", "q", "--count", "0");
     assertThat(r.exitCode()).isEqualTo(2);
