@@ -200,6 +200,9 @@ public final class Checker {
         if (effect > 1) {
           v.doubledTransactional++;
         }
+        if (effect == 0) {
+          v.effectsMissing++;
+        }
         if (effect != 1) {
           v.violate(
               Rule.TRANSACTIONAL_NOT_ONCE, "id " + id + " effect applied " + effect + " times");
