@@ -244,10 +244,13 @@ final class ChaosRun implements AutoCloseable {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",
-            "-Xmx256m",
-            "-jar",
-            cliJar().toString(),
-            "consume"));
+            "-Xmx256m"));
+    // Extra JVM options for every consumer, e.g. a logback configuration while investigating.
+    String jvmArgs = System.getProperty("chaos.consumerJvmArgs", "").trim();
+    if (!jvmArgs.isEmpty()) {
+      cmd.addAll(List.of(jvmArgs.split("\\s+")));
+    }
+    cmd.addAll(List.of("-jar", cliJar().toString(), "consume"));
     cmd.addAll(target.consumeArgs());
     cmd.addAll(redis.cliArgs());
     cmd.addAll(common);
