@@ -144,6 +144,11 @@ final class Brokers {
     /** Messages still on the source (not acked / not committed) for the consumers' group. */
     abstract long leftovers(String group);
 
+    /** What the broker side looks like when a run did not complete (empty where not known). */
+    String diagnose(String group) {
+      return "";
+    }
+
     /** Publishes every envelope (32 at a time) and waits for the broker's confirms. */
     void publish(List<Envelope> messages) {
       MessagePublisher<?> p = publisher();
@@ -236,6 +241,11 @@ final class Brokers {
               .groupId("chaos-dlt-reader-" + name)
               .topics(name + ".DLT")
               .build());
+    }
+
+    @Override
+    String diagnose(String group) {
+      return KafkaDiagnosis.of(kafka(), name, partitions, group);
     }
 
     @Override

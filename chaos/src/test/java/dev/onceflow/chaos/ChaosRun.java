@@ -458,6 +458,12 @@ final class ChaosRun implements AutoCloseable {
     log(
         "%s after %s (%d of %d)",
         done ? "all completed" : "NOT all completed", since(t0), completed(), all);
+    if (!done) {
+      String diagnosis = target.diagnose(id);
+      if (!diagnosis.isEmpty()) {
+        log("%s", diagnosis);
+      }
+    }
     return done;
   }
 

@@ -11,12 +11,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Long mode: {@code mvn -B -o verify -pl chaos -Dchaos.skip=false -Dit.test=ChaosSoakIT
- * -Dchaos.mode=long -Dchaos.minutes=30 -Dchaos.forkTimeout=14400}. Runs every scenario on every
- * broker with long-mode counts, round after round with new seeds, until the minutes are up (a round
- * that started goes on to its end); each run's figures go to target/chaos/results.md. Fails at the
- * end if any run broke a rule, after all rounds ran. Only in long mode; short mode runs the other
- * ITs.
+ * Long mode: {@code mvn -B -o verify -pl chaos -Dit.test=ChaosSoakIT -Dchaos.mode=long
+ * -Dchaos.minutes=30 -Dchaos.forkTimeout=14400}. Runs every scenario on every broker with long-mode
+ * counts, round after round with new seeds, until the minutes are up (a round that started goes on
+ * to its end); each run's figures go to target/chaos/results.md. Fails at the end if any run broke
+ * a rule, after all rounds ran. Only in long mode; short mode runs the other ITs.
  */
 @EnabledIfSystemProperty(named = "chaos.mode", matches = "long")
 class ChaosSoakIT {

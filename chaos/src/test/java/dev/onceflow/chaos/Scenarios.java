@@ -28,10 +28,10 @@ final class Scenarios {
 
   static String command(String itClass) {
     return Mode.isLong()
-        ? "mvn -B -o verify -pl chaos -Dchaos.skip=false -Dit.test=ChaosSoakIT -Dchaos.mode=long -Dchaos.minutes="
+        ? "mvn -B -o verify -pl chaos -Dit.test=ChaosSoakIT -Dchaos.mode=long -Dchaos.minutes="
             + Mode.minutes().toMinutes()
             + " -Dchaos.forkTimeout=14400"
-        : "mvn -B -o verify -pl chaos -Dchaos.skip=false -Dit.test=" + itClass;
+        : "mvn -B -o verify -pl chaos -Dit.test=" + itClass;
   }
 
   private static List<String> args(String... a) {

@@ -207,6 +207,47 @@ final class BenchCommand implements Callable<Integer> {
         };
     try (BenchBroker target = open();
         StoreChoice redisStore = redis == null ? null : StoreChoice.redis(redis, prefix)) {
+      try {
+        return bench(out, id, warm, inFlight, backoff, workload, modes, paced, target, redisStore);
+      } finally {
+        cleanUp(out, redisStore, prefix);
+      }
+    }
+  }
+
+  /** A made-up prefix is deleted at the end; a prefix the user chose is left for inspection. */
+  private void cleanUp(PrintWriter out, @Nullable StoreChoice redisStore, String prefix) {
+    if (redisStore == null) {
+      return;
+    }
+    if (keyPrefix != null) {
+      out.printf(
+          Locale.ROOT,
+          "bench-cleanup: prefix=%s deleted=0 (chosen with --redis-key-prefix)%n",
+          prefix);
+    } else {
+      out.printf(
+          Locale.ROOT,
+          "bench-cleanup: prefix=%s deleted=%d%n",
+          prefix,
+          redisStore.deleteKeysUnder(prefix));
+    }
+    out.flush();
+  }
+
+  private int bench(
+      PrintWriter out,
+      String id,
+      int warm,
+      int inFlight,
+      Duration backoff,
+      BenchWorkload workload,
+      List<Boolean> modes,
+      boolean paced,
+      BenchBroker target,
+      @Nullable StoreChoice redisStore)
+      throws Exception {
+    {
       String storeName = redisStore == null ? "memory" : "redis";
       out.printf(
           Locale.ROOT,

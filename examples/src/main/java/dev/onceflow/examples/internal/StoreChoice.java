@@ -235,6 +235,35 @@ public final class StoreChoice implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes every Redis key under {@code prefix} ({@code <prefix>:...}: records, effects) with SCAN
+   * and UNLINK, and returns how many it deleted; 0 for the in-memory store. Blocks. For programs
+   * that made up their own prefix (bench), so that they leave nothing behind.
+   */
+  public long deleteKeysUnder(String prefix) {
+    if (connection == null) {
+      return 0;
+    }
+    var sync = connection.sync();
+    io.lettuce.core.ScanArgs args =
+        io.lettuce.core.ScanArgs.Builder.matches(globEscaped(prefix) + ":*").limit(2000);
+    long deleted = 0;
+    io.lettuce.core.KeyScanCursor<String> cursor = sync.scan(args);
+    while (true) {
+      if (!cursor.getKeys().isEmpty()) {
+        deleted += sync.unlink(cursor.getKeys().toArray(String[]::new));
+      }
+      if (cursor.isFinished()) {
+        return deleted;
+      }
+      cursor = sync.scan(cursor, args);
+    }
+  }
+
+  private static String globEscaped(String s) {
+    return s.replaceAll("([\\\\*?\\[\\]])", "\\\\$1");
+  }
+
   private static String sum(String a, String b) {
     return Long.toString(Long.parseLong(a) + Long.parseLong(b));
   }

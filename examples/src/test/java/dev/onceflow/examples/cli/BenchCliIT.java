@@ -70,6 +70,18 @@ class BenchCliIT {
     }
     assertThat(added.get("met")).isIn("true", "false");
     assertThat(only(run, "bench-end: ")).containsEntry("held", "true");
+
+    // bench made up its key prefix, so it leaves nothing of it in Redis.
+    Map<String, String> cleanup = only(run, "bench-cleanup: ");
+    String prefix = cleanup.get("prefix");
+    assertThat(prefix).startsWith("onceflow-bench-");
+    assertThat(Long.parseLong(cleanup.get("deleted"))).isPositive();
+    io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(Cli.REDIS);
+    try (var connection = client.connect()) {
+      assertThat(connection.sync().keys(prefix + ":*")).isEmpty();
+    } finally {
+      client.shutdown();
+    }
   }
 
   /** Both runs parsed: numbers where numbers are due; exactly once with dedup, all without. */
