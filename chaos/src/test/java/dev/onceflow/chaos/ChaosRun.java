@@ -340,6 +340,25 @@ final class ChaosRun implements AutoCloseable {
     log("SIGKILL %s pid %d", c.label(), c.pid());
   }
 
+  /**
+   * Stops a consumer gracefully (SIGTERM: it finishes what it holds within its stop timeout and
+   * leaves); not a fault. Waits up to 40 s for it to exit.
+   */
+  void stop(Consumer c) {
+    stoppedByUs.add(c);
+    c.process().destroy();
+    try {
+      if (!c.process().waitFor(40, TimeUnit.SECONDS)) {
+        log("WARNING: %s pid %d did not stop in 40 s after SIGTERM", c.label(), c.pid());
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    log("stopped %s pid %d (SIGTERM, exit %d)", c.label(), c.pid(), c.process().exitValue());
+  }
+
   /** SIGKILLs a random live consumer that has got to work (its event log has grown). */
   void killRandom() {
     List<Consumer> working = new ArrayList<>();

@@ -33,17 +33,7 @@ class ChaosSoakIT {
         EffectMode a = round % 2 == 0 ? EffectMode.TRANSACTIONAL : EffectMode.PLAIN;
         EffectMode b = a == EffectMode.PLAIN ? EffectMode.TRANSACTIONAL : EffectMode.PLAIN;
         int r = round;
-        runs +=
-            attempt(
-                failures,
-                "processes " + broker,
-                () -> {
-                  if (broker == Brokers.Kind.kafka && !Boolean.getBoolean("chaos.kafkaRebalance")) {
-                    Scenarios.processesOneAtATime(broker, a, r);
-                  } else {
-                    Scenarios.processes(broker, a, r);
-                  }
-                });
+        runs += attempt(failures, "processes " + broker, () -> Scenarios.processes(broker, a, r));
         runs += attempt(failures, "redis " + broker, () -> Scenarios.redisFaults(broker, b, r));
         runs +=
             attempt(

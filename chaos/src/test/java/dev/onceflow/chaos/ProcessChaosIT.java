@@ -22,19 +22,10 @@ class ProcessChaosIT {
                     b, b == Brokers.Kind.rabbitmq ? EffectMode.TRANSACTIONAL : EffectMode.PLAIN));
   }
 
-  /**
-   * Kafka runs {@link Scenarios#processesOneAtATime} unless {@code -Dchaos.kafkaRebalance=true}:
-   * with several consumers joining and leaving under load, Kafka consumers of this build can stop
-   * fetching for good after a rebalance (see docs/RELIABILITY.md), which the full scenario catches.
-   */
   @ParameterizedTest(name = "{0}, {1} effects")
   @MethodSource("runs")
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void crashPointsScaleSlowHandlersAndAKillKeepEveryRule(Brokers.Kind broker, EffectMode effect) {
-    if (broker == Brokers.Kind.kafka && !Boolean.getBoolean("chaos.kafkaRebalance")) {
-      Scenarios.processesOneAtATime(broker, effect, 0);
-    } else {
-      Scenarios.processes(broker, effect, 0);
-    }
+    Scenarios.processes(broker, effect, 0);
   }
 }
