@@ -477,8 +477,11 @@ public final class RedisStoreOptions {
      * replicas timeout} after the completion, on the same connection), so that a failover to one of
      * them keeps the record. A completion that is written but not acknowledged in time fails with a
      * {@code StoreException}: the caller does not ack, the message comes back and is then
-     * recognised as a duplicate. Costs a replication round trip per batch of completions; WAIT
-     * narrows the window, it does not make Redis strongly consistent. 0 (the default) turns it off.
+     * recognised as a duplicate. Known gap: that duplicate answer does not wait for replicas, so if
+     * the record never reached one, a later failover (for example a second one, back to a primary
+     * that has not resynced) loses a record whose message was acked (docs/RELIABILITY.md, "Found",
+     * point 5). Costs a replication round trip per batch of completions; WAIT narrows the window,
+     * it does not make Redis strongly consistent. 0 (the default) turns it off.
      *
      * @param replicas 0 to 16
      * @param timeout positive, at most {@code commandTimeout} minus a margin is sensible
