@@ -19,8 +19,9 @@ class DemoIT {
     String text = bytes.toString(StandardCharsets.UTF_8);
     System.out.println(text);
     assertThat(code).as(text).isZero();
+    // No "progress: " line is required: the demo prints one per second of consuming, and on a fast
+    // machine the whole run takes less than a second.
     assertThat(text)
-        .contains("progress: ")
         .contains("crash: consumer-1 killed mid-stream")
         .contains("effects applied")
         .contains(
