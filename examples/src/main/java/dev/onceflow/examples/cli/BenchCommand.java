@@ -247,141 +247,139 @@ final class BenchCommand implements Callable<Integer> {
       BenchBroker target,
       @Nullable StoreChoice redisStore)
       throws Exception {
-    {
-      String storeName = redisStore == null ? "memory" : "redis";
-      out.printf(
-          Locale.ROOT,
-          "bench-setup: broker=%s store=%s mode=%s messages=%d unique=%d duplicates=%d"
-              + " warmup=%d rate=%.0f concurrency=%d max_in_flight=%d in_progress_backoff_ms=%d"
-              + " rounds=%d cores=%d max_heap_mb=%d load1=%.2f%n",
-          target.kind(),
-          storeName,
-          paced ? "rate" : "backlog",
-          paced ? messages : workload.messages(),
-          workload.uniques(),
-          workload.duplicates(),
-          warm,
-          rate,
-          concurrency,
-          inFlight,
-          backoff.toMillis(),
-          rounds,
-          Runtime.getRuntime().availableProcessors(),
-          Runtime.getRuntime().maxMemory() / 1048576,
-          load());
-      out.printf(
-          Locale.ROOT,
-          "# %s; store: %s%n",
-          target.description(),
-          redisStore == null ? "in memory (a fresh one per run)" : redisStore.description());
-      out.flush();
-      List<String> names = new ArrayList<>();
-      for (boolean d : modes) {
-        if (!paced && warm > 0) {
-          names.add("bench-" + id + "-w" + (d ? "on" : "off"));
-        }
-        for (int round = 1; round <= rounds; round++) {
-          names.add("bench-" + id + "-" + round + (d ? "on" : "off"));
-        }
-      }
-      target.prepare(names);
-      boolean held = true;
+    String storeName = redisStore == null ? "memory" : "redis";
+    out.printf(
+        Locale.ROOT,
+        "bench-setup: broker=%s store=%s mode=%s messages=%d unique=%d duplicates=%d"
+            + " warmup=%d rate=%.0f concurrency=%d max_in_flight=%d in_progress_backoff_ms=%d"
+            + " rounds=%d cores=%d max_heap_mb=%d load1=%.2f%n",
+        target.kind(),
+        storeName,
+        paced ? "rate" : "backlog",
+        paced ? messages : workload.messages(),
+        workload.uniques(),
+        workload.duplicates(),
+        warm,
+        rate,
+        concurrency,
+        inFlight,
+        backoff.toMillis(),
+        rounds,
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() / 1048576,
+        load());
+    out.printf(
+        Locale.ROOT,
+        "# %s; store: %s%n",
+        target.description(),
+        redisStore == null ? "in memory (a fresh one per run)" : redisStore.description());
+    out.flush();
+    List<String> names = new ArrayList<>();
+    for (boolean d : modes) {
       if (!paced && warm > 0) {
-        BenchWorkload w = BenchWorkload.generate(warm, duplicates, 7);
-        for (boolean d : modes) {
-          BenchRun.Result r =
-              run(target, w, d, redisStore, id + "-w" + (d ? "on" : "off"), inFlight, backoff, 0);
-          out.printf(
-              Locale.ROOT,
-              "bench-warmup: dedup=%s messages=%d msgs_per_s=%.0f held=%s check=%s%n",
-              d ? "on" : "off",
-              r.messages(),
-              r.msgsPerS(),
-              r.held(),
-              r.check());
-          out.flush();
-          held &= r.held();
+        names.add("bench-" + id + "-w" + (d ? "on" : "off"));
+      }
+      for (int round = 1; round <= rounds; round++) {
+        names.add("bench-" + id + "-" + round + (d ? "on" : "off"));
+      }
+    }
+    target.prepare(names);
+    boolean held = true;
+    if (!paced && warm > 0) {
+      BenchWorkload w = BenchWorkload.generate(warm, duplicates, 7);
+      for (boolean d : modes) {
+        BenchRun.Result r =
+            run(target, w, d, redisStore, id + "-w" + (d ? "on" : "off"), inFlight, backoff, 0);
+        out.printf(
+            Locale.ROOT,
+            "bench-warmup: dedup=%s messages=%d msgs_per_s=%.0f held=%s check=%s%n",
+            d ? "on" : "off",
+            r.messages(),
+            r.msgsPerS(),
+            r.held(),
+            r.check());
+        out.flush();
+        held &= r.held();
+      }
+    }
+    List<Double> ratios = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      List<Boolean> order = new ArrayList<>(modes);
+      if (round % 2 == 0) {
+        java.util.Collections.reverse(order);
+      }
+      BenchRun.Result on = null;
+      BenchRun.Result off = null;
+      for (boolean d : order) {
+        BenchRun.Result r =
+            run(
+                target,
+                workload,
+                d,
+                redisStore,
+                id + "-" + round + (d ? "on" : "off"),
+                inFlight,
+                backoff,
+                warm);
+        print(out, round, target.kind(), storeName, paced, r);
+        held &= r.held();
+        if (d) {
+          on = r;
+        } else {
+          off = r;
         }
       }
-      List<Double> ratios = new ArrayList<>();
-      for (int round = 1; round <= rounds; round++) {
-        List<Boolean> order = new ArrayList<>(modes);
-        if (round % 2 == 0) {
-          java.util.Collections.reverse(order);
-        }
-        BenchRun.Result on = null;
-        BenchRun.Result off = null;
-        for (boolean d : order) {
-          BenchRun.Result r =
-              run(
-                  target,
-                  workload,
-                  d,
-                  redisStore,
-                  id + "-" + round + (d ? "on" : "off"),
-                  inFlight,
-                  backoff,
-                  warm);
-          print(out, round, target.kind(), storeName, paced, r);
-          held &= r.held();
-          if (d) {
-            on = r;
-          } else {
-            off = r;
-          }
-        }
-        if (on != null && off != null) {
-          double ratio = off.msgsPerS() > 0 ? on.msgsPerS() / off.msgsPerS() : 0;
-          ratios.add(ratio);
+      if (on != null && off != null) {
+        double ratio = off.msgsPerS() > 0 ? on.msgsPerS() / off.msgsPerS() : 0;
+        ratios.add(ratio);
+        out.printf(
+            Locale.ROOT,
+            "bench-ratio: round=%d broker=%s store=%s on_msgs_per_s=%.0f off_msgs_per_s=%.0f"
+                + " ratio=%.3f target=0.7 met=%s load1=%.2f%n",
+            round,
+            target.kind(),
+            storeName,
+            on.msgsPerS(),
+            off.msgsPerS(),
+            ratio,
+            ratio >= 0.7,
+            load());
+        if (paced) {
+          Histogram a = on.latencyMicros();
+          Histogram b = off.latencyMicros();
+          long p99 = a.getValueAtPercentile(99) - b.getValueAtPercentile(99);
           out.printf(
               Locale.ROOT,
-              "bench-ratio: round=%d broker=%s store=%s on_msgs_per_s=%.0f off_msgs_per_s=%.0f"
-                  + " ratio=%.3f target=0.7 met=%s load1=%.2f%n",
+              "bench-added-latency: round=%d broker=%s store=%s rate=%.0f p50_us=%d p99_us=%d"
+                  + " p999_us=%d max_us=%d p99_target_us=1000 met=%s load1=%.2f%n",
               round,
               target.kind(),
               storeName,
-              on.msgsPerS(),
-              off.msgsPerS(),
-              ratio,
-              ratio >= 0.7,
+              rate,
+              a.getValueAtPercentile(50) - b.getValueAtPercentile(50),
+              p99,
+              a.getValueAtPercentile(99.9) - b.getValueAtPercentile(99.9),
+              a.getMaxValue() - b.getMaxValue(),
+              p99 < 1000,
               load());
-          if (paced) {
-            Histogram a = on.latencyMicros();
-            Histogram b = off.latencyMicros();
-            long p99 = a.getValueAtPercentile(99) - b.getValueAtPercentile(99);
-            out.printf(
-                Locale.ROOT,
-                "bench-added-latency: round=%d broker=%s store=%s rate=%.0f p50_us=%d p99_us=%d"
-                    + " p999_us=%d max_us=%d p99_target_us=1000 met=%s load1=%.2f%n",
-                round,
-                target.kind(),
-                storeName,
-                rate,
-                a.getValueAtPercentile(50) - b.getValueAtPercentile(50),
-                p99,
-                a.getValueAtPercentile(99.9) - b.getValueAtPercentile(99.9),
-                a.getMaxValue() - b.getMaxValue(),
-                p99 < 1000,
-                load());
-          }
         }
-        out.flush();
       }
-      if (ratios.size() > 1) {
-        List<Double> sorted = new ArrayList<>(ratios);
-        sorted.sort(null);
-        out.printf(
-            Locale.ROOT,
-            "bench-summary: rounds=%d ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f%n",
-            ratios.size(),
-            sorted.get(sorted.size() / 2),
-            sorted.get(0),
-            sorted.get(sorted.size() - 1));
-      }
-      out.printf(Locale.ROOT, "bench-end: held=%s%n", held);
       out.flush();
-      return held ? 0 : 1;
     }
+    if (ratios.size() > 1) {
+      List<Double> sorted = new ArrayList<>(ratios);
+      sorted.sort(null);
+      out.printf(
+          Locale.ROOT,
+          "bench-summary: rounds=%d ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f%n",
+          ratios.size(),
+          sorted.get(sorted.size() / 2),
+          sorted.get(0),
+          sorted.get(sorted.size() - 1));
+    }
+    out.printf(Locale.ROOT, "bench-end: held=%s%n", held);
+    out.flush();
+    return held ? 0 : 1;
   }
 
   private BenchRun.Result run(
